@@ -1,4 +1,4 @@
-"""Properties of the learned reward model's features and scores on arbitrary text (see nbs/06_reward_model.ipynb)."""
+"""Properties of the learned reward model's features and scores on arbitrary text (see nbs/05_reward_model.ipynb)."""
 
 import math
 import os
