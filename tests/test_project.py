@@ -13,7 +13,7 @@ def test_readme_has_exactly_two_setup_commands():
     for b in blocks:
         assert len(b.strip().splitlines()) == 1, f"a set-up command must be one line to paste: {b!r}"
         assert b.startswith("python3 -m venv .venv && "), b   # works on a fresh machine: makes its own environment
-    assert "agent-tunix score" in blocks[0] and "nbdev-test" in blocks[1] and "pytest" in blocks[1]
+    assert "run_training.py" in blocks[0] and "nbdev-test" in blocks[1] and "pytest" in blocks[1]
 
 def test_ci_runs_the_readme_test_command():
     test_cmd = _sh_blocks((ROOT / "README.md").read_text())[1].strip()
