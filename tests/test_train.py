@@ -84,7 +84,8 @@ def test_rewards_are_logged_per_function_and_step(trained):
 
 def test_reward_analysis_is_saved(trained):
     *_, out = trained
-    assert sorted(p.name for p in out.iterdir()) == ["completions.jsonl", "reward_stats.jsonl", "summary.json"]
+    assert sorted(p.name for p in out.iterdir()) == ["completions.jsonl", "report", "reward_stats.jsonl", "summary.json"]
+    assert (out / "report" / "report.md").exists() and (out / "report" / "histograms.png").exists()
     assert len((out / "completions.jsonl").read_text().splitlines()) == STEPS * BATCH * 4
 
 
