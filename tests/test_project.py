@@ -22,7 +22,7 @@ def test_ci_runs_the_readme_test_command():
     assert 'bash -c "$TEST_CMD"' in ci
 
 def test_reward_path_imports_no_heavy_framework():
-    code = ("import sys, agent_tunix.rewards, agent_tunix.core, agent_tunix.parsing\n"
+    code = ("import sys, agent_tunix.rewards, agent_tunix.core, agent_tunix.parsing, agent_tunix.patterns\n"
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'jax', 'tunix', 'hydra', 'flax', 'optax', 'numpy', 'matplotlib'})\n"
             "print(','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
