@@ -10,6 +10,11 @@ import os
 os.environ.setdefault("JAX_PLATFORMS", "cpu")  # before jax/tunix are imported
 
 import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,13 +25,16 @@ pytest.importorskip("hydra")
 from agent_tunix import train as T  # noqa: E402
 from agent_tunix.core import register_reward_function  # noqa: E402
 from agent_tunix.data import synthetic_arithmetic  # noqa: E402
+from agent_tunix.rewards import check_answer  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 CALLS = []  # (answer column, completions) per call of `spy_reward`
 
 
 def spy_reward(response, answer, prompt="", metadata=None):
     """A test reward: records what Tunix handed it, scores 1.0 for an even-length completion."""
-    CALLS.append((answer, response, dict(metadata or {})))
+    CALLS.append((answer, response, dict(metadata or {}), prompt))
     return float(len(response) % 2 == 0)
 
 
@@ -39,10 +47,11 @@ STEPS, BATCH = 3, 2
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("analysis")
     cfg = T.compose_config([
-        "training.reward_function=[check_answer,match_format_exactly,spy_reward]",
+        "training.reward_function=[{check_answer: 2}, match_format_exactly, spy_reward]",   # one weighted
         f"training.max_steps={STEPS}", f"training.batch_size={BATCH}",
         "training.log_rewards=true", "training.save_reward_analysis=true", f"training.analysis_dir={out}",
-        "grpo.max_tokens_to_generate=8", "grpo.num_generations=4", "training.warm_start_steps=0",
+        "generation.max_tokens_to_generate=8", "grpo.num_generations=4", "training.warm_start_steps=0",
+        f"training.checkpoint_dir={tmp_path_factory.mktemp('checkpoints')}",
     ])
     run = T.validate_config(cfg)
     rows = synthetic_arithmetic(16, seed=3)
@@ -57,19 +66,19 @@ def test_rewards_get_the_dataset_columns(trained):
     g = run.grpo.num_generations
     assert len(CALLS) == STEPS * BATCH * g  # one call per completion, every step
     answers = {r["answer"] for r in rows}
-    for answer, response, metadata in CALLS:
+    for answer, response, metadata, _ in CALLS:
         assert isinstance(answer, str) and answer in answers  # the `answer` column, one value per completion
         assert isinstance(response, str)
         assert {"answer", "question", "mode", "trajectory_ids"} <= set(metadata)  # the other columns too
         assert metadata["mode"] == "train"
     # the answers arrive in groups of g, one group per prompt, as Tunix repeats each row per generation
-    per_step = [a for a, _, _ in CALLS[: BATCH * g]]
+    per_step = [a for a, *_ in CALLS[: BATCH * g]]
     assert all(len(set(per_step[i:i + g])) == 1 for i in range(0, len(per_step), g))
 
 
 def test_rewards_are_logged_per_function_and_step(trained):
     run, _, log, printed, _ = trained
-    names = ["check_answer", "match_format_exactly", "spy_reward"]
+    names = ["check_answer_x2", "match_format_exactly", "spy_reward"]
     assert sorted(log.means()) == names
     assert all(len(v) == STEPS for v in log.means().values())
     for r in log.stats:
@@ -78,7 +87,7 @@ def test_rewards_are_logged_per_function_and_step(trained):
         for step in range(1, STEPS + 1):
             assert f"[train step {step}] {name}: min " in printed
     spy = [r for r in log.stats if r["reward"] == "spy_reward"]
-    expected = [np.mean([len(c) % 2 == 0 for _, c, _ in CALLS[i * BATCH * 4:(i + 1) * BATCH * 4]]) for i in range(STEPS)]
+    expected = [np.mean([len(c) % 2 == 0 for _, c, *_ in CALLS[i * BATCH * 4:(i + 1) * BATCH * 4]]) for i in range(STEPS)]
     assert [r["mean"] for r in spy] == pytest.approx(expected)
 
 
@@ -94,6 +103,9 @@ def test_reward_analysis_is_saved(trained):
     ("training.reward_function=check_anser", "Did you mean 'check_answer'"),
     ("+model.num_layer=3", "Did you mean 'num_layers'"),
     ("training.log_rewards=maybe", "true or false"),
+    ("training.max_step=3", "Did you mean 'max_steps'"),              # no `+`: still our message, not Hydra's
+    ("grpo.temperature=0.5", "write generation.temperature="),         # a key of another group
+    ("training.reward_function=[{check_answer: nan}]", "training.reward_function"),
 ])
 def test_bad_config_stops_before_any_model(override, says, monkeypatch):
     built = []
@@ -106,3 +118,47 @@ def test_bad_config_stops_before_any_model(override, says, monkeypatch):
 def test_both_override_forms():
     for form in ("training.reward_function=check_answer", "+training.reward_function=check_answer"):
         assert T.validate_config(T.compose_config([form])).reward_names == ["check_answer"]
+
+
+def _sum_in(prompt: str) -> str:
+    "The answer a synthetic problem's prompt asks for, read back from its words."
+    a, verb, b = re.search(r"has (\d+) .*?(gets|gives away|bags with) (\d+)", prompt).groups()
+    return str({"gets": int(a) + int(b), "gives away": int(a) - int(b), "bags with": int(a) * int(b)}[verb])
+
+
+def test_each_completion_is_scored_against_its_own_prompts_answer(trained):
+    # Tunix repeats each row once per generation; a shuffle of answers against prompts would make correctness
+    # rewards noise (format rewards would still look fine), so check the pairing on every call
+    assert all(answer == _sum_in(prompt) for answer, _, _, prompt in CALLS)
+
+
+def test_a_weighted_reward_is_its_own_scaled_function(trained):
+    run, _, log, _, _ = trained
+    assert run.reward_names == ["check_answer_x2", "match_format_exactly", "spy_reward"]
+    assert set(log.means()) == set(run.reward_names)
+    rows = [r for rs in log.completions.values() for r in rs]
+    assert rows and all(r["check_answer_x2"] == 2 * check_answer(r["completion"], r["answer"]) for r in rows)
+
+
+def test_evaluate_script_scores_the_saved_checkpoint(trained, tmp_path):
+    run, *_ = trained
+    assert run.checkpoint.exists()
+    out = tmp_path / "ev.json"
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "evaluate.py"), f"training.checkpoint_dir={run.checkpoint.parent}", "data.num_eval=4",
+         "generation.max_tokens_to_generate=8", "evaluate.num_samples=2", f"evaluate.out={out}",
+         f"hydra.run.dir={tmp_path / 'hydra'}"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    ev = json.loads(out.read_text())
+    assert (ev["n"], ev["k"], ev["weights"]) == (4, 2, str(run.checkpoint))
+    assert 0 <= ev["sampled_accuracy"] <= ev["pass_at_k"] <= 1
+    assert "accuracy" in proc.stdout and "pass@2" in proc.stdout
+
+
+def test_evaluate_script_without_a_checkpoint_names_the_fix(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "evaluate.py"), f"training.checkpoint_dir={tmp_path / 'none'}",
+         f"hydra.run.dir={tmp_path / 'hydra'}"],
+        capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
+    assert proc.returncode == 2 and "run `python run_training.py`" in proc.stderr, proc.stderr[-2000:]
