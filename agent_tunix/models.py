@@ -1,4 +1,4 @@
-"""The model and tokenizer GRPO trains: a tiny Qwen3 (Tunix's own model family) with a character tokenizer the package builds, for CPU runs with nothing to download; Gemma 3 from Hugging Face for TPU/GPU; and the JAX mesh they live on.
+"""The model and tokenizer GRPO trains: a tiny Qwen3 (Tunix's own model family) with a character tokenizer the package builds, for CPU runs with nothing to download; Gemma 3 from Hugging Face or Kaggle checkpoints for TPU/GPU; and the JAX mesh they live on.
 
 Docs: https://agent-tunix.github.io/agent_tunix/models.html.md"""
 
@@ -7,6 +7,8 @@ Docs: https://agent-tunix.github.io/agent_tunix/models.html.md"""
 # %% ../nbs/11_models.ipynb #3532efb5
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +18,8 @@ from flax import nnx
 
 # %% auto #0
 __all__ = ['FAMILIES', 'GEMMA3_SIZES', 'CharTokenizer', 'make_mesh', 'ModelSpec', 'qwen3_config', 'n_params', 'load_model',
-           'reference_copy']
+           'reference_copy', 'gemma3_config_from_hf', 'gemma3_config_to_hf', 'gemma3_hf_tensors',
+           'save_gemma3_safetensors', 'gemma3_config']
 
 # %% ../nbs/11_models.ipynb #037c4c08
 class CharTokenizer:
@@ -64,8 +67,8 @@ class ModelSpec:
     num_kv_heads: int = 1
     rope_theta: int = 10_000
     seed: int = 0               # initialisation seed (qwen3)
-    size: str | None = None     # gemma3: "270m" or "1b"
-    checkpoint: str | None = None  # gemma3: a Hugging Face id or a local folder of safetensors (default: the size's HF id)
+    size: str | None = None     # gemma3: "270m" or "1b" (Tunix's named configs), or None to follow the checkpoint's config.json
+    checkpoint: str | None = None  # gemma3: a local folder, a Hugging Face id or "kaggle:<handle>" (default: the size's HF id)
 
 FAMILIES = ("qwen3", "gemma3")
 GEMMA3_SIZES = {"270m": ("gemma3_270m", "google/gemma-3-270m"), "1b": ("gemma3_1b_it", "google/gemma-3-1b-it")}
@@ -98,19 +101,189 @@ def load_model(spec: ModelSpec, # which model
     if spec.family == "gemma3": return _load_gemma3(spec, mesh)
     raise ValueError(f"unknown model family {spec.family!r}; use one of {FAMILIES}")
 
-def _load_gemma3(spec: ModelSpec, mesh):
-    "Gemma 3 from Hugging Face safetensors (downloads unless `spec.checkpoint` is a local folder)."
-    if spec.size not in GEMMA3_SIZES: raise ValueError(f"gemma3 needs size one of {sorted(GEMMA3_SIZES)}, got {spec.size!r}")
-    import sentencepiece as spm
-    from tunix.models.gemma3 import model as gemma3, params_safetensors
-    config_name, hf_id = GEMMA3_SIZES[spec.size]
-    path = spec.checkpoint or hf_id
-    if not Path(path).is_dir():
-        from huggingface_hub import snapshot_download
-        path = snapshot_download(path)
-    model = params_safetensors.create_model_from_safe_tensors(str(path), getattr(gemma3.ModelConfig, config_name)(), mesh)
-    return model, spm.SentencePieceProcessor(model_file=str(Path(path) / "tokenizer.model"))
-
 def reference_copy(model: nnx.Module) -> nnx.Module:
     "A frozen copy of `model` for the KL term (GRPO's reference policy)."
     return nnx.clone(model)
+
+# %% ../nbs/11_models.ipynb #e6da1941
+# Tunix `gemma3.ModelConfig` field <- Hugging Face `config.json` key, for the sizes that fix the tensors' shapes
+_GEMMA3_HF_SHAPES = {"num_layers": "num_hidden_layers", "num_embed": "vocab_size", "embed_dim": "hidden_size",
+                     "hidden_dim": "intermediate_size", "num_heads": "num_attention_heads", "head_dim": "head_dim",
+                     "num_kv_heads": "num_key_value_heads"}
+# `config.json` settings Tunix's Gemma 3 hard-codes, at the values it hard-codes
+_GEMMA3_HF_FIXED = {"rms_norm_eps": 1e-6, "hidden_activation": "gelu_pytorch_tanh", "attn_logit_softcapping": None,
+                    "final_logit_softcapping": None, "use_bidirectional_attention": False, "tie_word_embeddings": True}
+# transformers' `Gemma3TextConfig` defaults: a released `config.json` leaves out the keys that equal them
+_GEMMA3_HF_DEFAULTS = {"vocab_size": 262_208, "hidden_size": 2304, "intermediate_size": 9216, "num_hidden_layers": 26,
+                       "num_attention_heads": 8, "num_key_value_heads": 4, "head_dim": 256, "sliding_window": 4096,
+                       "query_pre_attn_scalar": 256, "rope_theta": 1_000_000, "rope_local_base_freq": 10_000,
+                       **_GEMMA3_HF_FIXED}
+
+def _gemma3_layer_types(num_layers: int) -> list[str]:
+    "Tunix's fixed attention pattern (five sliding-window layers, then one global) in `config.json`'s words."
+    return ["full_attention" if (i + 1) % 6 == 0 else "sliding_attention" for i in range(num_layers)]
+
+def _gemma3_rope(c: dict) -> dict:
+    "RoPE bases and linear scale factors from either `config.json` format (`rope_theta`/`rope_scaling`, or transformers 5's `rope_parameters`)."
+    per_kind = c.get("rope_parameters") or {}
+    full = per_kind.get("full_attention") or {"rope_theta": c["rope_theta"], **(c.get("rope_scaling") or {})}
+    local = per_kind.get("sliding_attention") or {"rope_theta": c["rope_local_base_freq"]}
+    for layers, rope in (("full_attention", full), ("sliding_attention", local)):
+        kind = rope.get("rope_type", rope.get("type", "default"))
+        if kind not in ("default", "linear"):
+            raise ValueError(f"config.json: {layers} RoPE type {kind!r}; Tunix's Gemma 3 supports 'default' and 'linear'")
+    whole = lambda x: int(x) if float(x).is_integer() else float(x)
+    return dict(global_base_frequency=whole(full.get("rope_theta", 1_000_000)), global_scale_factor=float(full.get("factor", 1.0)),
+                local_base_frequency=whole(local.get("rope_theta", 10_000)), local_scale_factor=float(local.get("factor", 1.0)))
+
+def gemma3_config_from_hf(config: dict, # a Gemma 3 `config.json`: text-only, or multimodal with a `text_config`
+                         ): # Tunix's `gemma3.ModelConfig` of the text model
+    "Tunix's `gemma3.ModelConfig` for the text model a Hugging Face Gemma 3 `config.json` describes."
+    import jax.numpy as jnp
+    from tunix.models.gemma3 import model as gemma3
+    c = {**_GEMMA3_HF_DEFAULTS, **config.get("text_config", config)}
+    wrong = {k: c[k] for k, v in _GEMMA3_HF_FIXED.items() if c[k] != v}
+    if wrong: raise ValueError(f"config.json: Tunix's Gemma 3 hard-codes {_GEMMA3_HF_FIXED}; this checkpoint has {wrong}")
+    n, every = c["num_hidden_layers"], c.get("sliding_window_pattern", c.get("_sliding_window_pattern", 6))
+    layer_types = c.get("layer_types") or ["full_attention" if (i + 1) % every == 0 else "sliding_attention" for i in range(n)]
+    if list(layer_types) != _gemma3_layer_types(n):
+        raise ValueError(f"config.json: layer_types {layer_types} differ from Tunix's fixed pattern {_gemma3_layer_types(n)}")
+    norm = gemma3.QueryPreAttentionNormalisation  # queries are scaled by 1/sqrt(query_pre_attn_scalar)
+    scalars = {c["hidden_size"] // c["num_attention_heads"]: norm.BY_ONE_OVER_SQRT_EMBED_DIM_DIV_NUM_HEADS,
+               c["head_dim"]: norm.BY_ONE_OVER_SQRT_HEAD_DIM}  # head_dim wins when the two agree
+    if c["query_pre_attn_scalar"] not in scalars:
+        raise ValueError(f"config.json: query_pre_attn_scalar {c['query_pre_attn_scalar']} is neither head_dim nor hidden_size // num_attention_heads {sorted(scalars)}")
+    return gemma3.ModelConfig(**{f: c[k] for f, k in _GEMMA3_HF_SHAPES.items()}, sliding_window_size=c["sliding_window"],
+                              **_gemma3_rope(c), query_pre_attn_norm=scalars[c["query_pre_attn_scalar"]],
+                              param_dtype=getattr(jnp, c.get("torch_dtype") or c.get("dtype") or "bfloat16"))
+
+# %% ../nbs/11_models.ipynb #7252a1ec
+def gemma3_config_to_hf(config, # Tunix's `gemma3.ModelConfig` (text only)
+                        dtype: str = "bfloat16", # the checkpoint's dtype, for `torch_dtype`
+                       ) -> dict: # a `config.json` for transformers' `Gemma3ForCausalLM`
+    "The Hugging Face `config.json` of a Tunix Gemma 3 text model: the inverse of `gemma3_config_from_hf`."
+    from tunix.models.gemma3 import model as gemma3
+    if config.local_scale_factor != 1.0: raise ValueError(f"config.json cannot hold local_scale_factor {config.local_scale_factor} (only 1.0)")
+    by_head = config.query_pre_attn_norm == gemma3.QueryPreAttentionNormalisation.BY_ONE_OVER_SQRT_HEAD_DIM
+    return {"architectures": ["Gemma3ForCausalLM"], "model_type": "gemma3_text",
+            **{k: getattr(config, f) for f, k in _GEMMA3_HF_SHAPES.items()}, "sliding_window": config.sliding_window_size,
+            "query_pre_attn_scalar": config.head_dim if by_head else config.embed_dim // config.num_heads,
+            "rope_theta": config.global_base_frequency, "rope_local_base_freq": config.local_base_frequency,
+            "rope_scaling": None if config.global_scale_factor == 1.0 else {"rope_type": "linear", "factor": config.global_scale_factor},
+            "layer_types": _gemma3_layer_types(config.num_layers), **_GEMMA3_HF_FIXED, "torch_dtype": dtype}
+
+# %% ../nbs/11_models.ipynb #06e7e26f
+# Hugging Face name (after `model.layers.{i}.`) <- Tunix name (after `layers.{i}.`) of each norm's scale
+_GEMMA3_NORMS = {"input_layernorm": "pre_attention_norm", "post_attention_layernorm": "post_attention_norm",
+                 "pre_feedforward_layernorm": "pre_ffw_norm", "post_feedforward_layernorm": "post_ffw_norm",
+                 "self_attn.q_norm": "attn._query_norm", "self_attn.k_norm": "attn._key_norm"}
+
+def _gemma3_hf_names(num_layers: int) -> list[str]:
+    "The names of a text-only Hugging Face Gemma 3's tensors."
+    per_layer = ([f"self_attn.{p}_proj.weight" for p in "qkvo"] + [f"mlp.{p}_proj.weight" for p in ("gate", "up", "down")]
+                 + [f"{n}.weight" for n in _GEMMA3_NORMS])
+    return ["model.embed_tokens.weight", "model.norm.weight"] + [f"model.layers.{i}.{n}" for i in range(num_layers) for n in per_layer]
+
+def gemma3_hf_tensors(model: nnx.Module, # a Tunix `Gemma3` (text only)
+                     ) -> dict: # {Hugging Face name: numpy array in torch's layout}
+    "`model`'s parameters under the names and layouts of a Hugging Face Gemma 3 checkpoint."
+    cfg = model.config
+    if cfg.vision_config is not None: raise ValueError("gemma3_hf_tensors writes text-only Gemma 3; this model has a vision encoder")
+    N, K, D, H = cfg.num_heads, cfg.num_kv_heads, cfg.embed_dim, cfg.head_dim
+    p = {".".join(map(str, k)): np.asarray(v) for k, v in nnx.traversals.flatten_mapping(nnx.state(model, nnx.Param).to_pure_dict()).items()}
+    heads_to_linear = lambda w: w.transpose(0, 2, 1).reshape(-1, D)  # [heads, D, H] -> [heads * H, D]
+    out = {"model.embed_tokens.weight": p.pop("embedder.input_embedding"), "model.norm.weight": p.pop("final_norm.scale")}
+    for i in range(cfg.num_layers):
+        t, h = f"layers.{i}.", f"model.layers.{i}."
+        q, k, v = p.pop(t + "attn.qkv_einsum.w") if N == K else (p.pop(t + "attn.q_einsum.w"), *p.pop(t + "attn.kv_einsum.w"))
+        out |= {h + f"self_attn.{n}_proj.weight": heads_to_linear(w) for n, w in zip("qkv", (q, k, v))}
+        out[h + "self_attn.o_proj.weight"] = p.pop(t + "attn.attn_vec_einsum.w").reshape(N * H, D).T  # [N, H, D] -> [D, N * H]
+        out |= {h + f"mlp.{n}.weight": p.pop(t + f"mlp.{n}.kernel").T for n in ("gate_proj", "up_proj", "down_proj")}
+        out |= {h + f"{n}.weight": p.pop(t + f"{s}.scale") for n, s in _GEMMA3_NORMS.items()}
+    if p: raise ValueError(f"gemma3_hf_tensors: no Hugging Face name for {sorted(p)}")
+    return {k: np.ascontiguousarray(v) for k, v in out.items()}
+
+def save_gemma3_safetensors(model: nnx.Module, # a Tunix `Gemma3` (text only)
+                            folder, # where to write `model.safetensors` and `config.json`
+                            tokenizer=None, # a `SentencePieceProcessor` to write as `tokenizer.model`
+                           ) -> Path: # the folder, which `load_model` (and transformers) can read
+    "Write `model` as a Hugging Face Gemma 3 checkpoint folder."
+    from safetensors.numpy import save_file
+    folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
+    tensors = gemma3_hf_tensors(model)
+    dtypes = sorted({str(v.dtype) for v in tensors.values()})
+    if len(dtypes) > 1: raise ValueError(f"save_gemma3_safetensors: parameters mix dtypes {dtypes}; Tunix reads a file as one dtype")
+    save_file(tensors, str(folder / "model.safetensors"), metadata={"format": "pt"})
+    (folder / "config.json").write_text(json.dumps(gemma3_config_to_hf(model.config, dtypes[0]), indent=2))
+    if tokenizer is not None: (folder / "tokenizer.model").write_bytes(tokenizer.serialized_model_proto())
+    return folder
+
+# %% ../nbs/11_models.ipynb #8aec5c18
+_HF_FILES = ["*.safetensors", "*.json", "tokenizer.model"]  # what a Hugging Face download fetches
+_LAYER = re.compile(r"model\.layers\.(\d+)\.")  # the layer index of a tensor's name
+_FFW_NORM_ALIAS = re.compile(r"\.(pre|post)_(?:ffn|ffw)_layernorm\.")  # other spellings Tunix accepts for the MLP norms
+
+def _gemma3_folder(checkpoint: str) -> Path:
+    "A local folder for `checkpoint`: itself, a Kaggle download (`kaggle:<handle>`) or a Hugging Face download (`owner/name`)."
+    if checkpoint.startswith("kaggle:"):
+        try: import kagglehub
+        except ImportError as e: raise ImportError(f"{checkpoint!r} needs kagglehub: pip install kagglehub") from e
+        return Path(kagglehub.model_download(checkpoint.removeprefix("kaggle:")))
+    path = Path(checkpoint).expanduser()
+    if path.is_dir(): return path
+    if checkpoint.count("/") != 1 or checkpoint.startswith((".", "/", "~")):
+        raise FileNotFoundError(f"gemma3 checkpoint {checkpoint!r}: no such folder, and not a Hugging Face id ('owner/name') "
+                                "or a Kaggle handle ('kaggle:google/gemma-3/transformers/gemma-3-270m')")
+    from huggingface_hub import snapshot_download
+    return Path(snapshot_download(checkpoint, allow_patterns=_HF_FILES))
+
+def _check_gemma3_files(folder: Path):
+    "Fail early, saying what to fix, when `folder` is not a Hugging Face-format checkpoint."
+    fix = ("a Gemma 3 checkpoint folder holds model*.safetensors, tokenizer.model and config.json, as Hugging Face's "
+           "google/gemma-3-270m or Kaggle's transformers variants do (Kaggle's flax variants are another format)")
+    if not any(folder.glob("*.safetensors")): raise FileNotFoundError(f"{folder} has no *.safetensors file; {fix}")
+    if not (folder / "tokenizer.model").is_file(): raise FileNotFoundError(f"{folder} has no tokenizer.model (SentencePiece); {fix}")
+
+def _check_gemma3_tensors(folder: Path, config):
+    "Fail early, naming tensors, when the checkpoint's tensors do not match `config`."
+    from safetensors import safe_open
+    names = set()
+    for f in folder.glob("*.safetensors"):
+        with safe_open(str(f), framework="numpy") as sf:
+            names |= {_FFW_NORM_ALIAS.sub(r".\1_feedforward_layernorm.", k.removeprefix("language_model.")) for k in sf.keys()}
+    missing = sorted(set(_gemma3_hf_names(config.num_layers)) - names)
+    if missing: raise ValueError(f"{folder} lacks {len(missing)} tensors a {config.num_layers}-layer Gemma 3 needs ({', '.join(missing[:3])}"
+                                 f"{', ...' if len(missing) > 3 else ''}): an incomplete download, or a config that describes another model")
+    extra = sorted({int(m[1]) for k in names if (m := _LAYER.match(k)) and int(m[1]) >= config.num_layers})
+    if extra: raise ValueError(f"{folder} has layers {extra} beyond the {config.num_layers} its config names: fix config.json or size")
+
+def gemma3_config(folder, # a Hugging Face-format checkpoint folder
+                  size: str | None = None, # a released size (`GEMMA3_SIZES`), or None to follow `config.json`
+                 ): # Tunix's `gemma3.ModelConfig`
+    "Tunix's config for the checkpoint in `folder`: a released size's named config (checked against `config.json`), else `config.json`'s."
+    from tunix.models.gemma3 import model as gemma3
+    path = Path(folder) / "config.json"
+    hf = json.loads(path.read_text()) if path.is_file() else None
+    if size in GEMMA3_SIZES:
+        config = getattr(gemma3.ModelConfig, GEMMA3_SIZES[size][0])()
+        text = (hf or {}).get("text_config", hf or {})
+        wrong = [f"{k} {text[k]} (Tunix: {getattr(config, f)})" for f, k in _GEMMA3_HF_SHAPES.items() if k in text and text[k] != getattr(config, f)]
+        if wrong: raise ValueError(f"{path} does not describe Gemma 3 {size}: {', '.join(wrong)}; fix size, or set it to null to follow config.json")
+        return config
+    if hf is None: raise FileNotFoundError(f"{folder} has no config.json, and size {size!r} is not a released size ({', '.join(GEMMA3_SIZES)}): "
+                                           "add the checkpoint's config.json, or name a released size")
+    return gemma3_config_from_hf(hf)
+
+def _load_gemma3(spec: ModelSpec, mesh):
+    "Gemma 3 from a Hugging Face-format checkpoint: a local folder, a Hugging Face id or a Kaggle handle."
+    import sentencepiece as spm
+    from tunix.models.gemma3 import params_safetensors
+    if spec.checkpoint is None and spec.size not in GEMMA3_SIZES:
+        raise ValueError(f"gemma3 size {spec.size!r} has no default checkpoint (released sizes: {', '.join(GEMMA3_SIZES)}); "
+                         "set checkpoint to a folder, Hugging Face id or kaggle: handle whose config.json describes the model")
+    folder = _gemma3_folder(spec.checkpoint or GEMMA3_SIZES[spec.size][1])
+    _check_gemma3_files(folder)
+    config = gemma3_config(folder, spec.size)
+    _check_gemma3_tensors(folder, config)
+    model = params_safetensors.create_model_from_safe_tensors(str(folder), config, mesh)
+    return model, spm.SentencePieceProcessor(model_file=str(folder / "tokenizer.model"))
