@@ -6,7 +6,7 @@ Docs: https://agent-tunix.github.io/agent_tunix/data.html.md"""
 
 # %% ../nbs/10_data.ipynb #72572400
 from __future__ import annotations
-import json, random
+import csv, json, random
 from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -116,28 +116,69 @@ def load_gsm8k_jsonl(path: str | Path, # a JSONL file of {"question", "answer"} 
     return gsm8k_rows(records(), template, limit, f"{path} record")
 
 # %% ../nbs/10_data.ipynb #2ab80b01
+def _hf_records(path: Path, split: str):
+    "The records of `split` in a local Hugging Face copy: the Hub's parquet layout, or a `DatasetDict` saved with `save_to_disk`."
+    import datasets
+    if (path/"dataset_dict.json").is_file():
+        saved = datasets.load_from_disk(str(path))
+        if split not in saved: raise ValueError(f"{path} (a saved DatasetDict) has no split {split!r}; it has {sorted(saved)}")
+        return saved[split]
+    files = sorted(path.glob(f"main/{split}-*.parquet")) or sorted(path.glob(f"{split}-*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"no {split}-*.parquet in {path}/main or {path}, and no dataset_dict.json: expected a copy of the Hub's "
+                                f"openai/gsm8k (`hf download openai/gsm8k --repo-type dataset --local-dir {path}`) or a DatasetDict saved with save_to_disk")
+    # streaming reads the parquet files in place: no Arrow copy of them is made in the Hugging Face cache
+    return datasets.load_dataset("parquet", data_files={split: [str(f) for f in files]}, split=split, streaming=True)
+
 def load_gsm8k_hf(split: str = "train", # "train" or "test"
-                  template: str = "answer_is", limit: int | None = None) -> list[dict]:
-    "GSM8K rows from Hugging Face (`openai/gsm8k`, config `main`); needs `datasets` and the network."
+                  template: str = "answer_is", # the prompt template
+                  limit: int | None = None, # keep at most this many rows
+                  path: str | Path | None = None, # a local copy (Hub parquet layout or `save_to_disk` folder); None downloads `openai/gsm8k`
+                 ) -> list[dict]: # dataset rows (see `gsm8k_row`)
+    "GSM8K rows through Hugging Face `datasets`: `openai/gsm8k` (config `main`) from the Hub, or a local copy at `path`."
+    if path is not None: return gsm8k_rows(_hf_records(Path(path), split), template, limit, f"{path} {split} record")
     import datasets
     return gsm8k_rows(datasets.load_dataset("openai/gsm8k", "main", split=split), template, limit, f"openai/gsm8k {split} record")
 
-def load_gsm8k_tfds(split: str = "train", # "train" or "test"
-                    template: str = "answer_is", limit: int | None = None, data_dir: str | None = None) -> list[dict]:
-    "GSM8K rows from TensorFlow Datasets (`gsm8k`); needs `tensorflow-datasets` and the network."
+# %% ../nbs/10_data.ipynb #19d5a00a
+def load_gsm8k_tfds(split: str = "train", # "train" or "test" (TFDS split syntax such as "test[:10]" works too)
+                    template: str = "answer_is", # the prompt template
+                    limit: int | None = None, # keep at most this many rows
+                    data_dir: str | Path | None = None, # TFDS's data folder (default `$TFDS_DATA_DIR` or `~/tensorflow_datasets`)
+                    download: bool = True, # build `gsm8k` there if it is missing (needs the network); False only reads a prepared copy
+                   ) -> list[dict]: # dataset rows (see `gsm8k_row`)
+    "GSM8K rows from TensorFlow Datasets' `gsm8k`, read with `tfds`' random-access data source (no TensorFlow needed)."
     import tensorflow_datasets as tfds
-    ds = tfds.as_numpy(tfds.load("gsm8k", split=split, data_dir=data_dir))
-    return gsm8k_rows(ds, template, limit, f"tfds gsm8k {split} record")
+    import tensorflow_datasets.text.gsm8k  # registers the builder: without TensorFlow, tfds does not import its catalogue
+    builder = tfds.builder("gsm8k", data_dir=data_dir)  # a prepared copy keeps the file format it was written in
+    if not builder.is_prepared():
+        if not download:
+            raise FileNotFoundError(f"no prepared TFDS gsm8k at {builder.data_dir}: pass the data_dir that holds gsm8k/{builder.version}/, "
+                                    "or download=True to build it there (needs the network)")
+        builder = tfds.builder("gsm8k", data_dir=data_dir, file_format="array_record")
+        builder.download_and_prepare(download_config=tfds.download.DownloadConfig(try_download_gcs=False))
+    return gsm8k_rows(builder.as_data_source(split=split), template, limit, f"tfds gsm8k {split} record")
 
-def load_gsm8k_kaggle(split: str = "train", # "train" or "test": the file `<split>.jsonl` of the dataset
-                      template: str = "answer_is", limit: int | None = None,
-                      handle: str = "thedevastator/grade-school-math-8k-q-a") -> list[dict]:
-    "GSM8K rows from a Kaggle dataset of JSONL files; needs `kagglehub`, Kaggle credentials and the network."
+# %% ../nbs/10_data.ipynb #d24e64ca
+def _csv_records(path: Path) -> Iterator[dict]:
+    "The rows of a CSV file with a header line, as dicts (quoted fields may span lines)."
+    with open(path, encoding="utf-8", newline="") as f: yield from csv.DictReader(f)
+
+def load_gsm8k_kaggle(split: str = "train", # "train" or "test": the dataset's `main_<split>.csv` (or `<split>.jsonl`)
+                      template: str = "answer_is", # the prompt template
+                      limit: int | None = None, # keep at most this many rows
+                      handle: str = "thedevastator/grade-school-math-8k-q-a", # a Kaggle dataset; `.../versions/N` pins a version
+                     ) -> list[dict]: # dataset rows (see `gsm8k_row`)
+    "GSM8K rows from a Kaggle dataset, fetched into kagglehub's cache (`$KAGGLEHUB_CACHE`, default `~/.cache/kagglehub`)."
     import kagglehub
     root = Path(kagglehub.dataset_download(handle))
-    files = sorted(root.rglob(f"{split}*.jsonl"))
-    if not files: raise FileNotFoundError(f"no {split}*.jsonl in Kaggle dataset {handle} (downloaded to {root})")
-    return load_gsm8k_jsonl(files[0], template, limit)
+    names = (f"main_{split}.csv", f"{split}.jsonl")  # the layout of the default dataset, then GSM8K's own release
+    found = next((fs for n in names if (fs := sorted(root.rglob(n)))), None)
+    if not found:
+        have = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+        raise FileNotFoundError(f"Kaggle dataset {handle} (at {root}) has no {' or '.join(names)}; it has {have[:20]}")
+    if found[0].suffix == ".jsonl": return load_gsm8k_jsonl(found[0], template, limit)
+    return gsm8k_rows(_csv_records(found[0]), template, limit, f"{found[0]} row")
 
 # %% ../nbs/10_data.ipynb #a861526d
 def batches(rows: list[dict], # dataset rows with the same keys
