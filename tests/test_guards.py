@@ -61,6 +61,17 @@ def test_a_guard_is_usable_again_after_close():
         assert g.counts == {"ok": 3, "crash": 1}
 
 def test_an_interrupted_batch_does_not_leak_into_the_next():
+    import signal
+    # a shell starts background jobs with SIGINT ignored, and Python then never raises KeyboardInterrupt:
+    # give this test the interactive default, whatever started pytest
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        _interrupt_then_recover()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _interrupt_then_recover():
     import signal, threading
     with guarded_reward(_misbehaving_reward, timeout=30, workers=1) as g:
         # Ctrl-C in the middle of a batch: SIGINT to this process while the main thread waits on the hung worker
