@@ -226,21 +226,25 @@ class RewardLog:
                  answer_reward: str | None = None, # the reward whose reasons give the answer categories (default: found)
                  format_reward: str | None = None, # the reward whose reasons give `format_only` (default: found)
                  seed: int = 0, # varies which completions are sampled
+                 max_open_groups: int = 100_000, # groups `log_rows` keeps open at once; beyond this the oldest is closed
                 ):
-        for k, v in (("max_values", max_values), ("max_examples", max_examples)):
+        for k, v in (("max_values", max_values), ("max_examples", max_examples), ("max_open_groups", max_open_groups)):
             if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise RewardArgumentError(f"{k} must be a positive int, got {v!r}")
         if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
             raise RewardArgumentError(f"max_chars must be a positive int or None, got {max_chars!r}")
         self.max_values, self.max_examples, self.examples_per_category = max_values, max_examples, examples_per_category
         self.max_chars, self.answer_reward, self.format_reward, self.seed = max_chars, answer_reward, format_reward, seed
         self.names: list = []                 # reward functions in the order first logged
-        self.steps: list = []                 # one record per (step, reward function)
+        self._steps: list = []                # one record per (step, reward function); read through `steps`
         self._moments, self._nonfinite, self._reasons = {}, Counter(), {}
         self._values, self._vthreshold = {}, {}           # name -> [(u, key, values)] chunks; bottom-k threshold
         self._examples, self._ethreshold = {}, math.inf   # key -> record
         self._seen: set = set()
         self._cat_counts, self._cat_sums, self._cat_examples = Counter(), {}, {k: [] for k in CATEGORIES}
         self._open_step, self._open = None, {}
+        self.max_open_groups, self._rows_seen, self._chunked = max_open_groups, 0, {}   # log_rows: (step, name) -> figures
+        self._gslot, self._gkey = {}, np.zeros(max_open_groups, np.int64)   # open group -> slot; slot -> group key
+        self._gstep, self._gstate, self._gnext = np.full(max_open_groups, -1, np.int64), {}, 0
 
 # %% ../nbs/03_analysis.ipynb #90d76e5f
 def _log(self, step: int, # the training step (>= 0)
@@ -264,7 +268,7 @@ def _log(self, step: int, # the training step (>= 0)
         bad = sorted({str(x) for x in reasons or () if x is not None and x not in allowed}) if name == getattr(self, attr) else []
         if bad: raise RewardArgumentError(f"RewardLog.log('{name}'): it is the {attr.replace('_', ' ')}, but its reasons "
                                           f"{bad} are not among {list(allowed)}")
-    if (step, name) in self._seen:
+    if (step, name) in self._seen or (step, name) in self._chunked:
         raise RewardArgumentError(f"RewardLog.log: '{name}' was already logged at step {step}; log each reward once per step")
     if self._open_step is not None and step != self._open_step: self._close_step()
     self._seen.add((step, name)); self._open_step = step
@@ -279,7 +283,7 @@ def _log(self, step: int, # the training step (>= 0)
     if group_ids is not None and ok.all() and n:   # with NaN rewards a group's advantage is undefined: no group figures
         g, dead, sd = _group_figures(*_group_index(r, group_ids, "RewardLog.log"), 1e-9)
         rec.update(groups=g, dead_groups=dead, dead_group_share=dead / g, within_group_std=sd)
-    self.steps.append(rec)
+    self._steps.append(rec)
     if reasons is not None: self._reasons.setdefault(name, Counter()).update(x for x in reasons if x is not None)
     u = _priority(step, np.arange(n), self.seed)
     self._sample_values(name, step, u, r, ok)
@@ -287,23 +291,24 @@ def _log(self, step: int, # the training step (>= 0)
     self._open[name] = (r, reasons, group_ids, prompts, completions)
     return self
 
-def _sample_values(self, name, step, u, r, ok):
+def _sample_values(self, name, step, u, r, ok, index=None):
     "Keep the rewards of the rows with the `max_values` smallest priorities seen so far (bottom-k sampling)."
     k = self.max_values
     idx = _bottom_k(np.where(ok, u, np.inf), self._vthreshold.get(name, math.inf), k)
     chunks = self._values.setdefault(name, [])
-    chunks.append((u[idx], step * 2 ** 32 + idx.astype(np.int64), r[idx]))
+    chunks.append((u[idx], step * 2 ** 32 + (idx if index is None else index[idx]).astype(np.int64), r[idx]))
     if sum(c[0].size for c in chunks) > 2 * k:   # compact: keep the k smallest priorities
         uu, kk, vv = (np.concatenate([c[i] for c in chunks]) for i in range(3))
         keep = np.argpartition(uu, k - 1)[:k]
         self._vthreshold[name] = float(uu[keep].max())
         self._values[name] = [(uu[keep], kk[keep], vv[keep])]
 
-def _sample_examples(self, name, step, u, r, group_ids, prompts, completions, reasons):
+def _sample_examples(self, name, step, u, r, group_ids, prompts, completions, reasons, index=None):
     "Keep up to `max_examples` completions, the same rows for every reward function, with each one's reward."
     for i in _bottom_k(u, self._ethreshold, self.max_examples).tolist():
-        e = self._examples.setdefault(step * 2 ** 32 + i, {"u": float(u[i]), "step": step, "index": i})
-        if group_ids is not None: e.setdefault("group", str(group_ids[i]))
+        row = i if index is None else int(index[i])
+        e = self._examples.setdefault(step * 2 ** 32 + row, {"u": float(u[i]), "step": step, "index": row})
+        if group_ids is not None: e.setdefault("group", _excerpt(group_ids[i], 200))
         if prompts is not None: e.setdefault("prompt", _excerpt(prompts[i]))
         if completions is not None: e.setdefault("completion", _excerpt(completions[i]))
         e[name] = float(r[i])
@@ -313,51 +318,79 @@ def _sample_examples(self, name, step, u, r, group_ids, prompts, completions, re
         self._ethreshold = keep[-1][1]["u"]
         self._examples = dict(keep)
 
+def _steps_of(self) -> list:
+    "One record per (step, reward function): n, mean, std, min, max and, with group ids, the group figures."
+    if not self._chunked: return self._steps
+    extra = {}   # (step, name) -> [groups, dead, sd] of the groups still open
+    occ = np.flatnonzero(self._gstep >= 0)
+    for name, st in self._gstate.items():
+        if not occ.size: break
+        counted, dead, sd = _group_figures_of(st[occ])
+        for step in np.unique(self._gstep[occ][counted]).tolist():
+            m = counted & (self._gstep[occ] == step)
+            extra[(step, name)] = [int(m.sum()), int(dead[m].sum()), float(sd[m].sum())]
+    out = []
+    for rec in self._steps:
+        fig = self._chunked.get((rec["step"], rec["reward"]))
+        if fig is not None:
+            g, dead, sd = (a + b for a, b in zip((fig["groups"], fig["dead"], fig["sd"]), extra.get((rec["step"], rec["reward"]), (0, 0, 0.0))))
+            rec = {**rec, **({"groups": g, "dead_groups": dead, "dead_group_share": dead / g, "within_group_std": sd / g} if g else {})}
+        out.append(rec)
+    return out
+
 _attach(RewardLog, log=_log, _sample_values=_sample_values, _sample_examples=_sample_examples)
+RewardLog.steps = property(_steps_of)
 
 # %% ../nbs/03_analysis.ipynb #cdf9bcd0
-def _pick(self, attr: str, allowed: tuple):
-    "The reward named by `attr`, or the first logged this step whose reasons are all in `allowed`."
+def _pick(self, attr: str, allowed: tuple, batch: dict | None = None):
+    "The reward named by `attr`, or the first in `batch` (default: the open step) whose reasons are all in `allowed`."
+    batch = self._open if batch is None else batch
     named = getattr(self, attr)
-    if named is not None: return named if named in self._open else None
-    for name, (_, reasons, *_) in self._open.items():
+    if named is not None: return named if named in batch else None
+    for name, (_, reasons, *_) in batch.items():
         if reasons is not None and any(x is not None for x in reasons) and all(x is None or x in allowed for x in reasons):
             setattr(self, attr, name); return name
     return None
 
-def _close_step(self, commit: bool = True) -> tuple:
-    "Count the failure categories of the open step; with commit=False, only return (counts, sums, examples)."
+def _count(self, batch: dict, step: int, index=None, commit: bool = True) -> tuple:
+    "Count the failure categories of `batch` ({name: (rewards, reasons, groups, prompts, completions)}): (counts, sums, examples)."
     counts, sums, examples = Counter(), {}, {k: [] for k in CATEGORIES}
-    if not self._open: return counts, sums, examples
-    a, f = self._pick("answer_reward", ANSWER_REASONS), self._pick("format_reward", FORMAT_REASONS)
-    texts = next((v for v in self._open.values() if v[4] is not None), None)
+    if not batch: return counts, sums, examples
+    a, f = self._pick("answer_reward", ANSWER_REASONS, batch), self._pick("format_reward", FORMAT_REASONS, batch)
+    texts = next((v for v in batch.values() if v[4] is not None), None)
     lengths = [len(str(c)) for c in texts[4]] if texts is not None else None
-    n = min(len(v[0]) for v in self._open.values())
-    if (a is None and f is None and lengths is None) or any(len(v[0]) != n for v in self._open.values()):
+    n = min(len(v[0]) for v in batch.values())
+    if (a is None and f is None and lengths is None) or any(len(v[0]) != n for v in batch.values()):
         masks = {}
-    else: masks = categorize(self._open[a][1] if a else None, self._open[f][1] if f else None, lengths,
+    else: masks = categorize(batch[a][1] if a else None, batch[f][1] if f else None, lengths,
                             max_chars=self.max_chars if lengths is not None else None)
     for cat, m in masks.items():
         if not m.any(): continue
         counts[cat] += int(m.sum())
-        sums[cat] = {name: float(np.nansum(v[0][m])) for name, v in self._open.items()}
+        sums[cat] = {name: float(np.nansum(v[0][m])) for name, v in batch.items()}
         have = len(self._cat_examples[cat]) if commit else 0
         for i in np.flatnonzero(m)[:max(0, self.examples_per_category - have)].tolist():
-            examples[cat].append({"step": self._open_step, "index": i,
+            examples[cat].append({"step": step, "index": i if index is None else int(index[i]),
                                   "prompt": _excerpt(texts[3][i], 500) if texts is not None and texts[3] is not None else "",
                                   "completion": _excerpt(texts[4][i], 1000) if texts is not None else "",
-                                  **{name: float(v[0][i]) for name, v in self._open.items()},
-                                  **{f"{name}/reason": v[1][i] for name, v in self._open.items() if v[1] is not None}})
+                                  **{name: float(v[0][i]) for name, v in batch.items()},
+                                  **{f"{name}/reason": v[1][i] for name, v in batch.items() if v[1] is not None}})
     if commit:
         self._cat_counts.update(counts)
         for cat, s in sums.items():
             tot = self._cat_sums.setdefault(cat, {})
             for name, x in s.items(): tot[name] = tot.get(name, 0.0) + x
         for cat, ex in examples.items(): self._cat_examples[cat].extend(ex)
-        self._open, self._open_step = {}, None
     return counts, sums, examples
 
-_attach(RewardLog, _pick=_pick, _close_step=_close_step)
+def _close_step(self, commit: bool = True) -> tuple:
+    "Count the failure categories of the open step; with commit=False, only return (counts, sums, examples)."
+    out = self._count(self._open, self._open_step, commit=commit)
+    if commit: self._open, self._open_step = {}, None
+    return out
+
+_attach(RewardLog, _pick=_pick, _count=_count, _close_step=_close_step)
+
 
 # %% ../nbs/03_analysis.ipynb #c27f2790
 def _values_of(self, name: str) -> tuple:
@@ -448,6 +481,144 @@ def _repr(self) -> str:
     return f"RewardLog({len(self.names)} rewards {self.names}, {len({r['step'] for r in self.steps})} steps)"
 
 _attach(RewardLog, correlation=_correlation, summary=_summary, __repr__=_repr)
+
+# %% ../nbs/03_analysis.ipynb #64b4a536
+def _log_rows(self, step: int, # the training step (>= 0) of these rows
+              rewards: Mapping, # {reward name: [B] rewards}: every reward function over the same B rows
+              *,
+              reasons: Mapping | None = None, # {reward name: [B] reasons} for the functions that give them
+              group_ids=None, # [B] the group (prompt) of each row; a group's rows may arrive over several calls
+              prompts=None, # [B] prompt texts (kept only for sampled examples)
+              completions=None, # [B] completion texts (kept only for examples; lengths for `over_length`)
+              index=None, # [B] the rows' numbers in the whole input (default: counted on from the previous call)
+             ) -> RewardLog: # self, so calls chain
+    "Record a chunk of rows of one step, scored by every reward function; call again with the next rows."
+    if not isinstance(step, (int, np.integer)) or isinstance(step, bool) or step < 0:
+        raise RewardArgumentError(f"RewardLog.log_rows: step must be an int >= 0, got {step!r}")
+    if not isinstance(rewards, Mapping) or not rewards or not all(isinstance(k, str) and k for k in rewards):
+        raise RewardArgumentError(f"RewardLog.log_rows needs {{reward name: rewards [B]}}, got {rewards!r:.80}")
+    step = int(step)
+    rs = {k: _rewards_array(v, f"RewardLog.log_rows('{k}'): rewards") for k, v in rewards.items()}
+    shapes = {k: r.shape for k, r in rs.items()}
+    if any(len(s) != 1 for s in shapes.values()) or len(set(shapes.values())) != 1:
+        raise RewardArgumentError(f"RewardLog.log_rows: every reward must give one number per row, shape [B]; got {shapes}")
+    n, reasons = next(iter(shapes.values()))[0], dict(reasons or {})
+    if set(reasons) - set(rs): raise RewardArgumentError(f"RewardLog.log_rows: reasons for {sorted(set(reasons) - set(rs))}, "
+                                                         f"which have no rewards here")
+    first = next(iter(rs))
+    group_ids, prompts, completions, index = (_check_len(first, w, x, n) for w, x in
+        (("group_ids", group_ids), ("prompts", prompts), ("completions", completions), ("index", index)))
+    reasons = {k: _check_len(k, "reasons", v, n) for k, v in reasons.items()}
+    for attr, allowed in (("answer_reward", ANSWER_REASONS), ("format_reward", FORMAT_REASONS)):
+        name = getattr(self, attr)
+        bad = sorted({str(x) for x in reasons.get(name) or () if x is not None and x not in allowed})
+        if bad: raise RewardArgumentError(f"RewardLog.log_rows('{name}'): it is the {attr.replace('_', ' ')}, but its "
+                                          f"reasons {bad} are not among {list(allowed)}")
+    clash = [k for k in rs if (step, k) in self._seen]
+    if clash: raise RewardArgumentError(f"RewardLog.log_rows: {clash} already logged at step {step} with `log`; "
+                                        f"give a step's rows either to `log` once or to `log_rows` in chunks")
+    if n > self.max_open_groups:   # a chunk never holds more new groups than there are slots
+        index = np.arange(self._rows_seen, self._rows_seen + n) if index is None else np.asarray(index)
+        for a in range(0, n, self.max_open_groups):
+            cut = lambda x: None if x is None else x[a:a + self.max_open_groups]
+            self.log_rows(step, {k: r[a:a + self.max_open_groups] for k, r in rs.items()},
+                          reasons={k: cut(v) for k, v in reasons.items()}, group_ids=cut(group_ids), prompts=cut(prompts),
+                          completions=cut(completions), index=cut(index))
+        return self
+    if self._open_step is not None: self._close_step()
+    index = np.arange(self._rows_seen, self._rows_seen + n) if index is None else np.asarray(index, dtype=np.int64)
+    self._rows_seen = max(self._rows_seen, int(index.max()) + 1 if n else 0)
+    u = _priority(step, index, self.seed)
+    for name, r in rs.items():
+        if name not in self.names: self.names.append(name)
+        fig = self._chunked.get((step, name))
+        if fig is None:
+            fig = self._chunked[(step, name)] = {"rec": {"step": step, "reward": name, "n": 0, "nonfinite": 0},
+                                                 "moments": None, "groups": 0, "dead": 0, "sd": 0.0}
+            self._steps.append(fig["rec"])
+        ok = np.isfinite(r)
+        bad = int(n - ok.sum())
+        self._nonfinite[name] += bad
+        fig["rec"]["n"] += n; fig["rec"]["nonfinite"] += bad
+        if ok.any():
+            m = _moments(r[ok])
+            self._moments[name] = _merge_moments(self._moments.get(name), m)
+            fig["moments"] = mm = _merge_moments(fig["moments"], m)
+            fig["rec"].update(mean=mm[1], std=math.sqrt(mm[2] / mm[0]), min=mm[4], max=mm[5])
+        rsn = reasons.get(name)
+        if rsn is not None: self._reasons.setdefault(name, Counter()).update(x for x in rsn if x is not None)
+        self._sample_values(name, step, u, r, ok, index)
+        self._sample_examples(name, step, u, r, group_ids, prompts, completions, rsn, index)
+    if group_ids is not None and n: self._group_rows(step, rs, group_ids)
+    self._count({k: (r, reasons.get(k), group_ids, prompts, completions) for k, r in rs.items()}, step, index)
+    return self
+
+_G_N, _G_BAD, _G_SUM, _G_SQ, _G_LO, _G_HI = range(6)   # the columns of a group's running figures
+
+def _group_rows(self, step: int, rs: dict, group_ids):
+    "Add the rows to their groups' running figures; a new group takes the slot of the oldest when all are taken."
+    cap, slots = self.max_open_groups, np.empty(len(group_ids), np.int64)
+    for name in rs:
+        if name not in self._gstate:
+            st = self._gstate[name] = np.zeros((cap, 6)); st[:, _G_LO], st[:, _G_HI] = np.inf, -np.inf
+    for i, g in enumerate(group_ids):
+        key = hash((step, str(g)))
+        s = self._gslot.get(key)
+        if s is None:
+            s, self._gnext = self._gnext, (self._gnext + 1) % cap
+            if self._gstep[s] >= 0: self._close_group(s)
+            self._gslot[key], self._gkey[s], self._gstep[s] = s, key, step
+        slots[i] = s
+    for name, r in rs.items():
+        st, ok = self._gstate[name], np.isfinite(r)
+        np.add.at(st[:, _G_N], slots, 1.0); np.add.at(st[:, _G_BAD], slots, (~ok).astype(float))
+        x = np.where(ok, r, 0.0)
+        np.add.at(st[:, _G_SUM], slots, x); np.add.at(st[:, _G_SQ], slots, x * x)
+        np.minimum.at(st[:, _G_LO], slots, np.where(ok, r, np.inf)); np.maximum.at(st[:, _G_HI], slots, np.where(ok, r, -np.inf))
+
+def _group_figures_of(st: np.ndarray, atol: float = 1e-9) -> tuple:
+    "(counted, dead, std) per row of group figures `st`: groups with a NaN reward are not counted, as in `log`."
+    counted = (st[:, _G_N] > 0) & (st[:, _G_BAD] == 0)
+    n = np.maximum(st[:, _G_N], 1)
+    mean = st[:, _G_SUM] / n
+    dead = counted & (st[:, _G_HI] - st[:, _G_LO] <= atol)
+    sd = np.where(st[:, _G_HI] > st[:, _G_LO], np.sqrt(np.maximum(st[:, _G_SQ] / n - mean * mean, 0.0)), 0.0)
+    return counted, dead, sd
+
+def _close_group(self, s: int):
+    "Fold the group in slot `s` into its step's figures and free the slot."
+    step = int(self._gstep[s])
+    for name, st in self._gstate.items():
+        counted, dead, sd = _group_figures_of(st[s:s + 1])
+        fig = self._chunked.get((step, name))
+        if fig is not None and counted[0]: fig["groups"] += 1; fig["dead"] += int(dead[0]); fig["sd"] += float(sd[0])
+        st[s] = (0, 0, 0, 0, np.inf, -np.inf)
+    del self._gslot[int(self._gkey[s])]
+    self._gstep[s] = -1
+
+def _steps_of(self) -> list:
+    "One record per (step, reward function): n, mean, std, min, max and, with group ids, the group figures."
+    if not self._chunked: return self._steps
+    extra = {}   # (step, name) -> [groups, dead, sd] of the groups still open
+    occ = np.flatnonzero(self._gstep >= 0)
+    for name, st in self._gstate.items():
+        if not occ.size: break
+        counted, dead, sd = _group_figures_of(st[occ])
+        for step in np.unique(self._gstep[occ][counted]).tolist():
+            m = counted & (self._gstep[occ] == step)
+            extra[(step, name)] = [int(m.sum()), int(dead[m].sum()), float(sd[m].sum())]
+    out = []
+    for rec in self._steps:
+        fig = self._chunked.get((rec["step"], rec["reward"]))
+        if fig is not None:
+            g, dead, sd = (a + b for a, b in zip((fig["groups"], fig["dead"], fig["sd"]), extra.get((rec["step"], rec["reward"]), (0, 0, 0.0))))
+            rec = {**rec, **({"groups": g, "dead_groups": dead, "dead_group_share": dead / g, "within_group_std": sd / g} if g else {})}
+        out.append(rec)
+    return out
+
+_attach(RewardLog, log_rows=_log_rows, _group_rows=_group_rows, _close_group=_close_group)
+RewardLog.steps = property(_steps_of)
+
 
 # %% ../nbs/03_analysis.ipynb #aebb5004
 def _figure(n_panels: int = 1, width: float = 6.4, height: float = 4.0):
@@ -540,19 +711,20 @@ def _from_scored(cls, scored: Mapping, # {reward name: {"scores": [B], "reasons"
     bad = next((s for s in steps if not isinstance(s, int) or isinstance(s, bool) or s < 0), None)
     if bad is not None: raise RewardArgumentError(f"from_scored: the '{step_key}' column must hold ints >= 0, got {bad!r}")
     keys = [r.get(group_key) if group_key and isinstance(r, Mapping) else None for r in rows]
-    groups = None if all(k is None for k in keys) else np.array([str(k) if k is not None else f"\0row{i}" for i, k in enumerate(keys)])
-    prompts = [str(r.get("prompt", "")) if isinstance(r, Mapping) else "" for r in rows]
-    completions = [str(r.get("completion", "")) if isinstance(r, Mapping) else "" for r in rows]
-    order = sorted(set(steps))
-    by_step = {s: [] for s in order}
-    for i, s in enumerate(steps): by_step[s].append(i)
-    for s in order:
-        idx = by_step[s]
-        pick = (lambda xs: [xs[i] for i in idx]) if len(order) > 1 else (lambda xs: xs)
-        for name, v in scored.items():
-            log.log(s, name, np.asarray(pick(list(v["scores"])), dtype=float), group_ids=None if groups is None else groups[idx],
-                    prompts=pick(prompts) if have_rows else None, completions=pick(completions) if have_rows else None,
-                    reasons=pick(list(v["reasons"])) if v.get("reasons") is not None else None)
+    groups = None if all(k is None for k in keys) else [str(k) if k is not None else f"\0row{i}" for i, k in enumerate(keys)]
+    prompts = [str(r.get("prompt", "")) if isinstance(r, Mapping) else "" for r in rows] if have_rows else None
+    completions = [str(r.get("completion", "")) if isinstance(r, Mapping) else "" for r in rows] if have_rows else None
+    scores = {name: _rewards_array(v["scores"], f"scores of '{name}'") for name, v in scored.items()}
+    reasons = {name: list(v["reasons"]) for name, v in scored.items() if v.get("reasons") is not None}
+    by_step = {}
+    for i, s in enumerate(steps): by_step.setdefault(s, []).append(i)
+    for s in sorted(by_step):
+        idx = np.asarray(by_step[s])
+        for a in range(0, idx.size, 10_000):   # the same chunked path as a streamed file
+            part = idx[a:a + 10_000]
+            pick = lambda xs: None if xs is None else [xs[i] for i in part]
+            log.log_rows(s, {name: x[part] for name, x in scores.items()}, reasons={k: pick(v) for k, v in reasons.items()},
+                         group_ids=pick(groups), prompts=pick(prompts), completions=pick(completions), index=part)
     return log
 
 _attach(RewardLog, from_scored=_from_scored)
@@ -585,6 +757,9 @@ def _report(log: RewardLog, summary: dict, figures: dict) -> str:
          f"length limit: {log.max_chars or '—'} characters.", "", "## Rewards", "",
          "| reward | n | mean | std | min | q05 | q50 | q95 | max | skewness | dead groups | within-group std |",
          "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    if summary.get("skipped", {}).get("rows"):
+        L[4:4] = [f"**{summary['skipped']['rows']} input rows were skipped** and are in none of the figures: "
+                  + ", ".join(f"{why} {c}" for why, c in summary["skipped"]["reasons"].items()) + ".", ""]
     for name, s in summary["rewards"].items():
         if not s.get("count"): L.append(f"| `{name}` | 0 |" + " — |" * 10); continue
         L.append(f"| `{name}` | {s['count']}{' (sampled quantiles)' if s.get('sampled') else ''} | {_f(s['mean'])} | {_f(s['std'])} "
@@ -633,6 +808,8 @@ def _write_examples(log: RewardLog, path: Path):
 def save_reward_analysis(log_or_scored, # a `RewardLog`, or the result of `agent_tunix.cli.score_rows`
                          path, # the folder to write (created if needed)
                          rows: Sequence | None = None, # with scores: the rows they score (prompts group them)
+                         *,
+                         skipped: Mapping | None = None, # {why: count} of input rows that could not be scored, reported too
                          **kwargs, # with scores: passed to `RewardLog.from_scored`
                         ) -> dict: # {what: the Path written}
     "Write summary.json, report.md, the PNG plots and examples.csv of a reward log into a folder."
@@ -643,7 +820,10 @@ def save_reward_analysis(log_or_scored, # a `RewardLog`, or the result of `agent
     else: raise RewardTypeError(f"save_reward_analysis takes a RewardLog or score_rows' result, got {type(log_or_scored).__name__}")
     if not log.names: raise RewardArgumentError("save_reward_analysis: the log is empty; log some rewards first")
     out = Path(path); out.mkdir(parents=True, exist_ok=True)
+    if skipped is not None and (not isinstance(skipped, Mapping) or not all(isinstance(v, int) and v >= 0 for v in skipped.values())):
+        raise RewardArgumentError(f"save_reward_analysis: skipped= must be {{why: count}}, got {skipped!r:.100}")
     summary = _jsonable(log.summary())
+    if skipped is not None: summary["skipped"] = {"rows": sum(skipped.values()), "reasons": dict(Counter(skipped).most_common())}
     figures = {"histograms": "histograms.png", "reward_over_steps": "reward_over_steps.png",
                "dead_groups": "dead_groups.png", "categories": "categories.png"}
     for fn, key in ((plot_reward_histograms, "histograms"), (plot_reward_over_steps, "reward_over_steps"),
