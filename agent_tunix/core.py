@@ -6,12 +6,13 @@ Docs: https://agent-tunix.github.io/agent_tunix/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #b2f20d62
 from __future__ import annotations
-import difflib, importlib, inspect, logging, math
+import difflib, importlib, inspect, logging, math, types
 from collections.abc import Callable, Mapping
 
 # %% auto #0
-__all__ = ['logger', 'COLUMN_ALIASES', 'RewardArgumentError', 'RewardTypeError', 'completion_text', 'BatchReward', 'batch_reward',
-           'register_reward_function', 'list_reward_functions', 'get_reward_function']
+__all__ = ['logger', 'COLUMN_ALIASES', 'RewardArgumentError', 'RewardTypeError', 'completion_text', 'prompt_text', 'batch_mode',
+           'batch_step', 'BatchReward', 'batch_reward', 'register_reward_function', 'list_reward_functions',
+           'get_reward_function']
 
 # %% ../nbs/00_core.ipynb #fc49aa87
 logger = logging.getLogger("agent_tunix")
@@ -25,16 +26,46 @@ class RewardTypeError(TypeError):
 _ARGUMENT_ERRORS = (RewardArgumentError, RewardTypeError)
 
 # %% ../nbs/00_core.ipynb #88ba5ddd
+# Roles whose messages are the model's own words ("model" is what Gemma's chat template calls the assistant).
+_MODEL_ROLES = frozenset({"assistant", "model"})
+# Content-block types that carry text the reader sees; thinking/reasoning blocks and tool calls are not the answer.
+_TEXT_BLOCKS = frozenset({"text", "output_text"})
+_MAX_DEPTH = 32   # nesting deeper than this is not a completion any trainer sends: read as no text (bounded work)
+
+def _text(content, depth: int = 0) -> str:
+    "The visible text of a message's content: a string, or the text blocks of a list of content blocks."
+    if isinstance(content, str): return str(content)
+    if content is None or depth > _MAX_DEPTH: return ""
+    if isinstance(content, bytes): return content.decode("utf-8", errors="replace")
+    if isinstance(content, Mapping):
+        if "role" in content or "content" in content: return _text(content.get("content"), depth + 1)  # a message
+        kind = content.get("type", "text")                                                                # a block
+        return _text(content.get("text"), depth + 1) if kind in _TEXT_BLOCKS else ""
+    if isinstance(content, (list, tuple)):
+        return "\n".join(t for t in (_text(c, depth + 1) for c in content) if t)
+    if hasattr(content, "tolist"): return _text(content.tolist(), depth + 1)   # numpy scalar or array
+    return str(content)
+
+def _is_conversation(x) -> bool:
+    return isinstance(x, (list, tuple)) and any(isinstance(m, Mapping) and "role" in m for m in x)
+
 def completion_text(completion # a str, a TRL message list `[{"role": ..., "content": ...}]`, a message dict, bytes or None
-                   ) -> str:   # the text a reward should read
-    "The text of one completion or prompt in any of the shapes Tunix and TRL use."
+                   ) -> str:   # the text a reward reads: the last assistant turn of a conversation
+    "The model's answer text of one completion, in any of the shapes Tunix and TRL use."
     if isinstance(completion, str): return str(completion)
-    if completion is None: return ""
-    if isinstance(completion, bytes): return completion.decode("utf-8", errors="replace")
-    if isinstance(completion, Mapping): return completion_text(completion.get("content", ""))
-    if isinstance(completion, (list, tuple)): return "\n".join(completion_text(m) for m in completion)
-    if hasattr(completion, "tolist"): return completion_text(completion.tolist())  # numpy scalar or array
-    return str(completion)
+    if hasattr(completion, "tolist") and not isinstance(completion, (list, tuple)): completion = completion.tolist()
+    if isinstance(completion, Mapping) and completion.get("role", "assistant") not in _MODEL_ROLES: return ""
+    if not _is_conversation(completion): return _text(completion)
+    for m in reversed(completion):   # the last assistant turn that says something
+        if isinstance(m, Mapping) and m.get("role", "assistant") in _MODEL_ROLES:
+            t = _text(m.get("content"))
+            if t.strip(): return t
+    return ""
+
+def prompt_text(prompt # a str, or a TRL message list (system, user, … turns)
+               ) -> str: # every turn's text, one after the other
+    "The text of a prompt: all its messages' text (unlike `completion_text`, which reads only the model's last turn)."
+    return prompt if isinstance(prompt, str) else _text(prompt)
 
 # %% ../nbs/00_core.ipynb #f7dce05e
 COLUMN_ALIASES = {"ground_truth": ("ground_truth", "answer", "solution", "target")}  # parameter -> columns tried in order
@@ -56,6 +87,36 @@ def _cell(column, i: int):
     return v.item() if hasattr(v, "item") and getattr(v, "ndim", 0) == 0 else v
 
 def _excerpt(text: str, n: int = 200) -> str: return text if len(text) <= n else text[:n] + f"… [{len(text)} chars]"
+
+# %% ../nbs/00_core.ipynb #e6cc0548
+def _first(x):
+    "A per-batch value given as a scalar or as a column (its first element)."
+    if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"): return x
+    return _cell(x, 0) if len(x) else None
+
+def batch_mode(columns: Mapping # the keyword arguments a trainer passed with the batch
+              ) -> str | None: # 'train', 'eval', or None when the trainer does not say
+    "Whether a batch is for training or evaluation: Tunix's `mode` column, or whether TRL's model is in training mode."
+    mode = _first(columns.get("mode"))
+    if mode is not None:
+        m = str(getattr(mode, "value", mode)).lower()
+        return m if m in ("train", "eval") else None
+    trainer = getattr(columns.get("log_metric"), "__self__", None)   # TRL passes its trainer's bound `_log_metric`
+    training = getattr(getattr(trainer, "model", None), "training", None)
+    return None if not isinstance(training, bool) else "train" if training else "eval"
+
+def batch_step(columns: Mapping # the keyword arguments a trainer passed with the batch
+              ) -> int | None: # the training step, or None when the batch does not tell it
+    "The training step of a batch: a `step` column, TRL's `trainer_state.global_step`, or Tunix's trajectory ids."
+    step = _first(columns.get("step"))
+    if step is not None: return step
+    step = getattr(columns.get("trainer_state"), "global_step", None)
+    if isinstance(step, int): return step
+    ids = columns.get("trajectory_ids")   # Tunix: "{row}_{generation}", rows numbered step * prompts_per_step + i
+    if ids is None or isinstance(ids, (str, bytes)) or not hasattr(ids, "__len__") or not len(ids): return None
+    try: rows = {int(str(t).split("_", 1)[0]) for t in ids}
+    except ValueError: return None
+    return min(rows) // len(rows)
 
 # %% ../nbs/00_core.ipynb #6a8a5ba3
 class BatchReward:
@@ -86,6 +147,8 @@ class BatchReward:
                                               f"its parameters are {sorted(self._params)}")
         self.calls = self.failures = 0
         self.first_failure: dict | None = None
+        self.last_step: int | None = None   # the step of the latest training batch (for evaluation batches)
+        self._reasons_seen: dict = {}         # reasons logged to TRL's `log_metric` so far, in order of appearance
 
     def _sources(self, columns: Mapping) -> dict:
         "Which column fills each parameter of `fn`, checked once per batch."
@@ -126,7 +189,15 @@ class BatchReward:
     def score_one(self, text: str, prompt: str = "", row: Mapping | None = None, sources: Mapping | None = None) -> float:
         "Score one completion safely: never raises for a bad completion, always returns a finite float."
         row = row or {}
+        if self.batch_form: return self._call_batch_form([prompt], [text], {k: [v] for k, v in row.items()})[0]
         return self._call_one(self.fn, text, prompt, row, sources if sources is not None else self._sources(row))[0]
+
+    def _step(self, columns: Mapping) -> int | None:
+        "The training step for a reward that asks for `step`; an evaluation batch gets the latest training step."
+        step = batch_step(columns)
+        if batch_mode(columns) == "eval" and "step" not in columns and "trainer_state" not in columns: return self.last_step
+        if step is not None: self.last_step = step
+        return step
 
     def _batch(self, prompts, completions, columns: Mapping):
         "Check a batch's shape once, then yield (completion text, prompt text, row, sources) per completion."
@@ -143,10 +214,11 @@ class BatchReward:
             elif len(col) != n: raise RewardArgumentError(
                 f"{self.__name__}: column '{k}' has {len(col)} values but there are {n} completions")
             else: rows[k] = col
+        if "step" in self._names and "step" not in rows: rows["step"] = [self._step(columns)] * n
         sources = {} if self.batch_form else self._sources(rows)
         for i in range(n):
             row = {k: _cell(col, i) for k, col in rows.items()}
-            prompt = completion_text(prompts[i]) if prompts is not None else ""
+            prompt = prompt_text(prompts[i]) if prompts is not None else ""
             yield completion_text(completions[i]), prompt, row, sources
 
     def _call_batch_form(self, prompts, completions, columns: Mapping) -> list[float]:
@@ -154,6 +226,7 @@ class BatchReward:
         rows = list(self._batch(prompts, completions, columns))   # the same shape checks as for one-sample rewards
         n = len(rows)
         kw = {k: v for k, v in columns.items() if self._var_kw or k in self._names}
+        if "step" in self._names and "step" not in kw: kw["step"] = rows[0][2].get("step") if rows else None
         self.calls += n
         try: out = self.fn(prompts=prompts, completions=completions, **kw)
         except _ARGUMENT_ERRORS: raise
@@ -168,7 +241,24 @@ class BatchReward:
     def __call__(self, prompts=None, completions=None, **columns) -> list[float]:
         "Score a batch: one finite float per completion, in order."
         if self.batch_form: return self._call_batch_form(prompts, completions, columns)
+        log_metric = columns.get("log_metric")
+        if callable(log_metric) and getattr(self.fn, "details", None) is not None:   # TRL: log the reasons too
+            failures = self.failures
+            scores, details = self.score_and_explain(prompts, completions, **columns)
+            self._log_reasons(log_metric, details, self.failures - failures)
+            return scores
         return [self.score_one(t, p, row, src) for t, p, row, src in self._batch(prompts, completions, columns)]
+
+    def _log_reasons(self, log_metric: Callable, details: list, failures: int):
+        "Log each reason's share of the batch (`<name>/reason/<reason>`) and the failure share through TRL's `log_metric`."
+        n = len(details) or 1
+        counts = {}
+        for d in details:
+            r = d.get("reason") if isinstance(d, Mapping) else getattr(d, "reason", None)
+            if isinstance(r, str): counts[r] = counts.get(r, 0) + 1
+        for r in counts: self._reasons_seen.setdefault(r, None)
+        for r in self._reasons_seen: log_metric(f"{self.__name__}/reason/{r}", counts.get(r, 0) / n)
+        log_metric(f"{self.__name__}/failures", failures / n)
 
     def score_and_explain(self, prompts=None, completions=None, **columns) -> tuple:
         "(scores, details) in one call per completion: the details form where the reward has one (its score is the reward's), else the reward (details None)."
@@ -196,6 +286,26 @@ def batch_reward(fn: Callable, # a one-sample reward `fn(response, prompt="", me
 
 # %% ../nbs/00_core.ipynb #8fde4904
 _REGISTRY: dict[str, Callable] = {}
+# Standard-library modules whose functions run code or touch the system: a config string naming one of them
+# (`builtins.eval`, `os.system`) would run model text as code or as a shell command, so it is never a reward.
+_REFUSED_MODULES = frozenset({
+    "builtins", "os", "posix", "nt", "subprocess", "shutil", "pickle", "marshal", "ctypes", "importlib", "sys",
+    "code", "codeop", "runpy", "pty", "socket", "signal", "multiprocessing", "threading", "_thread", "pathlib",
+    "io", "tempfile", "webbrowser", "shelve", "dbm", "sqlite3", "urllib", "http", "ftplib", "smtplib", "asyncio",
+    "pdb", "bdb", "gc", "resource", "mmap", "fcntl", "zipimport", "pkgutil", "operator", "functools", "types",
+    "inspect", "ast", "compileall", "py_compile", "platform", "sysconfig", "site", "distutils", "setuptools", "pip"})
+
+def _refuse_unsafe(spec: str, fn: Callable):
+    "Raise unless `fn`, named by the dotted path `spec`, can be a reward: a Python function outside the refused modules."
+    modules = {spec.rpartition(".")[0], getattr(fn, "__module__", None) or ""}
+    bad = sorted(m for m in modules if m.split(".")[0].lstrip("_") in _REFUSED_MODULES or m.split(".")[0] in _REFUSED_MODULES)
+    why = f"it comes from {bad[0]}, whose functions run code or touch the system" if bad else ""
+    if not why and isinstance(fn, (types.BuiltinFunctionType, types.BuiltinMethodType)):
+        try: inspect.signature(fn)
+        except (TypeError, ValueError): why = "it is a C function without a signature"
+    if why: raise RewardArgumentError(f"'{spec}' is not accepted as a reward: {why}. A reward must be a Python function "
+                                      "taking the completion, e.g. `def my_reward(response, prompt='', metadata={}) -> float` "
+                                      "in my_project/rewards.py, named as 'my_project.rewards.my_reward'.")
 
 def register_reward_function(name: str, # the name configs use
                              fn: Callable | None = None, # the one-sample reward; omit to use as a decorator
@@ -231,6 +341,7 @@ def get_reward_function(spec: str | Callable # a registered name, a dotted path 
             raise RewardArgumentError(f"cannot import reward '{spec}': {e}. A dotted path names a module and a function "
                                       "in it, e.g. 'my_project.rewards.my_reward', with the module on the Python path.") from None
         if not callable(fn): raise RewardArgumentError(f"'{spec}' is not callable")
+        _refuse_unsafe(spec, fn)
         return fn
     near = difflib.get_close_matches(spec, list(_REGISTRY), n=1)
     hint = f" Did you mean '{near[0]}'?" if near else ""

@@ -14,7 +14,8 @@ from fractions import Fraction
 from numbers import Real
 
 from .core import (COLUMN_ALIASES, BatchReward, RewardArgumentError, RewardTypeError, _as_float, batch_reward,
-                              completion_text, get_reward_function, register_reward_function)
+                              batch_mode, completion_text, get_reward_function, prompt_text,
+                              register_reward_function)
 from .parsing import extract_answer, parse_ground_truth, parse_number
 from .rewards import (FROM_METADATA, REASONING_TAGS, _from_metadata, _response_string, _truth_string,
                                  check_answer_details)
@@ -111,11 +112,12 @@ def parse_reward_spec(spec # a name, a dotted path, a callable, `{name: weight}`
 
 # %% ../nbs/04_patterns.ipynb #26d63611
 class BoundReward:
-    "A one-sample reward with some keyword arguments fixed and its score multiplied by `weight`; picklable, with a fixed `__name__`."
+    "A reward with some keyword arguments fixed and its score multiplied by `weight`; picklable, with a fixed `__name__`."
     def __init__(self, fn: Callable, kwargs: Mapping | None = None, weight: float = 1.0, name: str | None = None):
         self.fn, self.kwargs, self.weight = fn, dict(kwargs or {}), _weight(weight, _name_of(fn))
         self.__name__ = name or _name_of(fn)
         self.__doc__ = getattr(fn, "__doc__", None)
+        self.batch_form = BatchReward(fn).batch_form   # `fn(prompts, completions, **columns)`: bind and weight per batch
         self._sign()
 
     def _sign(self):
@@ -127,8 +129,12 @@ class BoundReward:
     def __getstate__(self): return {k: v for k, v in self.__dict__.items() if k != "__signature__"}
     def __setstate__(self, state): self.__dict__.update(state); self._sign()
 
-    def __call__(self, response, *args, **kwargs) -> float:
-        result = self.fn(response, *args, **{**self.kwargs, **kwargs})
+    def __call__(self, *args, **kwargs):
+        "The weighted score of one completion, or for a batch-form reward the weighted scores of a batch."
+        result = self.fn(*args, **{**self.kwargs, **kwargs})
+        if self.batch_form:   # the lift checks the length and the values; weight what can be read
+            if result is None or isinstance(result, (str, bytes)) or not hasattr(result, "__iter__"): return result
+            return [r if v is None else self.weight * v for r, v in ((r, _as_float(r)) for r in result)]
         value = _as_float(result)
         if value is None: raise ValueError(f"{_name_of(self.fn)} returned {result!r:.80}, not a number")
         return self.weight * value
@@ -156,7 +162,7 @@ class WeightedSum:
     def __call__(self, response, prompt: str = "", metadata: Mapping | None = None, **columns) -> float:
         row = {**(metadata or {}), **columns}
         text = completion_text(response)
-        return sum(t.score_one(text, completion_text(prompt), row) for t in self.terms)
+        return sum(t.score_one(text, prompt_text(prompt), row) for t in self.terms)
 
     def __repr__(self): return f"WeightedSum({self.__name__}: {', '.join(t.__name__ for t in self.terms)})"
 
@@ -179,7 +185,7 @@ def _one_sample(spec) -> Callable:
 class _Pattern:
     "The call protocol shared by the patterns that wrap other rewards: `(response, prompt='', metadata=None, **columns)`."
     def __call__(self, response, prompt: str = "", metadata: Mapping | None = None, **columns) -> float:
-        return self.score(completion_text(response), completion_text(prompt), {**(metadata or {}), **columns})
+        return self.score(completion_text(response), prompt_text(prompt), {**(metadata or {}), **columns})
     def __repr__(self): return f"{type(self).__name__}({self.__name__})"
 
 def _lift(spec) -> BatchReward: return batch_reward(_one_sample(spec))
@@ -460,11 +466,6 @@ class RunningNormalizer:
 
     def __repr__(self): return f"RunningNormalizer(count={self.count}, mean={self.mean:.4g}, std={self.std:.4g}, clip={self.clip:g})"
 
-def _is_eval(columns: Mapping) -> bool:
-    mode = columns.get("mode")
-    if mode is not None and not isinstance(mode, str) and hasattr(mode, "__len__") and len(mode): mode = mode[0]
-    return str(getattr(mode, "value", mode)).lower() == "eval"
-
 class NormalizedReward(BatchReward):
     "A batch reward whose scores are standardised by running statistics and clipped."
     def __init__(self, fn: Callable, *, name: str | None = None, clip: float = 3.0, fallback: float = 0.0):
@@ -474,7 +475,7 @@ class NormalizedReward(BatchReward):
     def __call__(self, prompts=None, completions=None, **columns) -> list[float]: # range: [-clip, clip]
         "Score a batch, update the running statistics (unless it is an eval batch), and standardise."
         raw = super().__call__(prompts, completions, **columns)
-        if not _is_eval(columns): self.stats.update(raw)
+        if batch_mode(columns) != "eval": self.stats.update(raw)   # Tunix's `mode`, or TRL's model.training
         return self.stats.normalize(raw)
 
 def normalized_reward(reward, # the reward to normalise (a spec)
@@ -515,10 +516,11 @@ class CurriculumReward:
         return {i: 1.0 - t, i + 1: t}
 
     def __call__(self, response, step=None, prompt: str = "", metadata: Mapping | None = None, **columns) -> float: # range: the stages' ranges (their hull when blending)
-        if step is None: raise RewardArgumentError(f"{self.__name__} needs the training step: add a 'step' column to the "
-                                                   "batch (or pass step=... when calling it directly)")
+        if step is None: raise RewardArgumentError(f"{self.__name__} needs the training step, and this batch does not tell "
+                                                   "it: TRL passes trainer_state and Tunix trajectory_ids, which the lift "
+                                                   "reads; otherwise add a 'step' column (or pass step=... directly)")
         text, row = completion_text(response), {**(metadata or {}), **columns}
-        return sum(w * self.stages[i].score_one(text, completion_text(prompt), row) for i, w in self.weights(step).items() if w)
+        return sum(w * self.stages[i].score_one(text, prompt_text(prompt), row) for i, w in self.weights(step).items() if w)
 
     def __repr__(self): return f"CurriculumReward({self.__name__}, starts={self.starts}, blend_steps={self.blend_steps})"
 
