@@ -13,8 +13,9 @@ from functools import lru_cache
 from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['MAX_DIGITS', 'MAX_EXPONENT', 'ANSWER_TAGS', 'clean_math', 'Number', 'iter_numbers', 'parse_number', 'Answer',
-           'extract_answer', 'normalize_text', 'GroundTruth', 'parse_ground_truth', 'find_numbers']
+__all__ = ['MAX_DIGITS', 'MAX_EXPONENT', 'ANSWER_TAGS', 'clean_math', 'strip_format_chars', 'Number', 'iter_numbers',
+           'words_to_digits', 'parse_number', 'Answer', 'extract_answer', 'normalize_text', 'GroundTruth',
+           'parse_ground_truth', 'find_numbers']
 
 # %% ../nbs/01_parsing.ipynb #78dedf02
 MAX_DIGITS = 100     # a number spelled with more digits than this is unparseable (bounded work)
@@ -55,6 +56,22 @@ def clean_math(text: str # model text, e.g. an answer slot
         t = t.replace('{', ' ').replace('}', ' ')
     elif '×' in t or '*' in t: t = _TIMES_TEN.sub(r"\1e\2", t)
     return t
+
+# %% ../nbs/01_parsing.ipynb #b35e8b0a
+# Unicode format characters (category Cf: zero-width spaces and joiners, direction marks, soft hyphens, word
+# joiners, …). They are invisible, so "1\u200b0" reads as 10 to a person and must to a reward: removed before
+# reading. Listed as ranges (the Unicode 15 set; a test checks it against `unicodedata`) so import stays instant.
+_CF_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
+              (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
+              (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+              (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
+              (0xE0020, 0xE007F))
+_NO_FORMAT_CHARS = {cp: None for lo, hi in _CF_RANGES for cp in range(lo, hi + 1)}
+
+def strip_format_chars(text: str # any text
+                      ) -> str:  # the text without Unicode format characters (category Cf)
+    "Remove invisible format characters (zero-width spaces, direction marks, soft hyphens) that would split a number."
+    return text if text.isascii() else text.translate(_NO_FORMAT_CHARS)
 
 # %% ../nbs/01_parsing.ipynb #c6637209
 _NUMBER = re.compile(r"""
@@ -105,6 +122,61 @@ def iter_numbers(text: str # cleaned text (see `clean_math`)
     "Scan `text` for numbers; linear in its length."
     for m in _NUMBER.finditer(text): yield _read(m)
 
+# %% ../nbs/01_parsing.ipynb #b7114c1d
+_UNIT_WORDS = ("zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+               "sixteen seventeen eighteen nineteen").split()
+_TENS_WORDS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_WORD_VALUES = {**{w: i for i, w in enumerate(_UNIT_WORDS)}, **{w: 10 * i for i, w in enumerate(_TENS_WORDS, 2)},
+                "hundred": 100, "thousand": 1000, "million": 10 ** 6, "billion": 10 ** 9}
+# One number word, or "minus"/"negative" before one, or "and" between them (whole words, any case).
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(sorted([*_WORD_VALUES, "minus", "negative", "and"], key=len, reverse=True))
+                          + r")\b", re.IGNORECASE)
+# What may stand between two words of one number: spaces or one hyphen.
+_WORD_GAP = re.compile(r"\s*-?\s*")
+
+def _continues(prev: int, v: int) -> bool:
+    "Whether word value `v` can follow `prev` inside one number ('forty' 'two', 'one' 'hundred', 'hundred' 'five')."
+    if v >= 100: return prev < v                     # a scale after anything smaller: "one hundred", "hundred thousand"
+    if prev >= 100: return True                      # after a scale, any smaller word: "hundred and five"
+    return prev >= 20 and prev % 10 == 0 and 0 < v < 10   # "forty-two"
+
+def _spelled_value(values: list) -> int:
+    total = current = 0
+    for v in values:
+        if v == 100: current = (current or 1) * 100
+        elif v >= 1000: total, current = total + (current or 1) * v, 0
+        else: current += v
+    return total + current
+
+def words_to_digits(text: str # e.g. an answer slot: "forty-two", "one hundred and five", "three or four"
+                   ) -> str:  # the text with each spelled-out number written in digits: "42", "105", "3 or 4"
+    "Write the spelled-out whole numbers of `text` in digits, so the one number reader reads them."
+    if not any(c.isalpha() for c in text): return text
+    out, pos, run = [], 0, None   # run: [start, end, values, sign]
+    def close():
+        if run and run[2]: out.append(text[pos:run[0]] + ("-" if run[3] else "") + str(_spelled_value(run[2])))
+        return run[1] if run and run[2] else pos
+    sign_at = None
+    for m in _NUMBER_WORD.finditer(text):
+        w = m.group().lower()
+        gap = text[run[1]:m.start()] if run else ""
+        adjacent = run is not None and _WORD_GAP.fullmatch(gap) is not None
+        if w in ("minus", "negative"):
+            pos = close(); run = None; sign_at = m; continue
+        if w == "and":
+            if not (adjacent and run[2] and run[2][-1] >= 100): pos = close(); run = None
+            else: run[1] = m.end()
+            continue
+        v = _WORD_VALUES[w]
+        if adjacent and run[2] and _continues(run[2][-1], v):
+            run[2].append(v); run[1] = m.end(); continue
+        pos = close()
+        signed = sign_at is not None and _WORD_GAP.fullmatch(text[sign_at.end():m.start()]) is not None
+        run = [sign_at.start() if signed else m.start(), m.end(), [v], signed]
+        sign_at = None
+    pos = close()
+    return "".join(out) + text[pos:]
+
 # %% ../nbs/01_parsing.ipynb #6515a703
 _DECORATION = " \t\r\n*`$€£¥"
 
@@ -133,6 +205,18 @@ _HASH_LINE_END = re.compile(r"\n")
 _BRACES = re.compile(r"[{}]")
 # Relations whose right-hand side is the answer in a slot such as "x = 8" or "x \approx 7.78".
 _RELATION = re.compile(r"=|≈")
+# One amount in two units: "72 dollars and 50 cents", "$72 and 50 cents", "2 hours 30 minutes", "1 min 5 s".
+_TWO_UNITS = re.compile(r"(?P<cur>\$)?(?P<n>\d{1,12})\s*(?P<big>dollars?|hours?|hrs?|minutes?|mins?)?,?\s*(?:and\s+)?"
+                        r"(?P<m>\d{1,2})\s*(?P<small>cents?|minutes?|mins?|seconds?|secs?|s)\b", re.IGNORECASE)
+# (big unit, small unit) -> small units per big unit; a bare `$` before the first number is dollars
+_UNIT_PAIRS = {("dollar", "cent"): 100, ("hour", "minute"): 60, ("minute", "second"): 60}
+_UNIT_NAMES = {"dollars": "dollar", "dollar": "dollar", "hours": "hour", "hour": "hour", "hrs": "hour", "hr": "hour",
+               "minutes": "minute", "minute": "minute", "mins": "minute", "min": "minute", "cents": "cent", "cent": "cent",
+               "seconds": "second", "second": "second", "secs": "second", "sec": "second", "s": "second"}
+# The start of a made-up next turn: a line opening "Question:", "Q:" or "Problem:", as a base model writes when it
+# continues its few-shot prompt after answering.
+_NEXT_TURN = re.compile(r"\n[ \t]*(?:Question|Q|Problem)[ \t]*[:：]")
+_MAX_ANSWER_IS_TRIES = 256   # "answer" words tried from the end before giving up on an "answer is" slot (bounded work)
 
 class Answer(NamedTuple):
     "The answer a response gives: where it came from, its text, and what it says as numbers."
@@ -141,6 +225,7 @@ class Answer(NamedTuple):
     status: str            # 'number' | 'hedge' | 'unparseable' | 'no_answer'
     values: tuple = ()     # the distinct values read (one for 'number', two or more for 'hedge')
     percent: bool = False  # whether the single value was written with '%'
+    alt: tuple = ()        # other readings of the same amount in another unit ("2 hours 30 minutes": 150 minutes)
 
     @property
     def value(self) -> Fraction | None:
@@ -163,7 +248,8 @@ def _boxed_content(text: str, i: int) -> str:
 def _last_answer_is(text: str, lo: int) -> re.Match | None:
     "The last `_ANSWER_IS` match at or after `lo`: try each 'answer'/'ANSWER' from the end (linear: each search resumes where the last stopped)."
     ka, kb = text.rfind('nswer', lo), text.rfind('NSWER', lo)   # 'answer', 'Answer', 'ANSWER' without lower-casing the text
-    while ka >= 0 or kb >= 0:
+    for _ in range(_MAX_ANSWER_IS_TRIES):
+        if ka < 0 and kb < 0: break
         if ka >= kb: k, ka = ka, text.rfind('nswer', lo, ka + 4)
         else: k, kb = kb, text.rfind('NSWER', lo, kb + 4)
         m = _ANSWER_IS.match(text, k - 1) if k >= 1 else None
@@ -194,11 +280,19 @@ def _slots(text: str, tags: tuple) -> list:
         found.append((m.start(), 'answer_is', text[s:e.start() if e else s + _MAX_SLOT]))
     return sorted(found, key=lambda f: f[0], reverse=True)
 
-def _read_slot(content: str) -> tuple:
-    "(status, values, percent) for the content of one slot."
-    c = content.strip()
-    if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return 'number', (int(c),), False  # fast path: "72"
-    t = clean_math(content)
+def _two_units(t: str) -> tuple:
+    "(text with an amount in two units written as one number, its readings in the smaller unit); else (t, ())."
+    m = _TWO_UNITS.search(t) if any(c.isalpha() for c in t) else None
+    if m is None: return t, ()
+    big = "dollar" if m["cur"] and not m["big"] else _UNIT_NAMES.get((m["big"] or "").lower())
+    factor = _UNIT_PAIRS.get((big, _UNIT_NAMES[m["small"].lower()]))
+    n, k = int(m["n"]), int(m["m"])
+    if factor is None or k >= factor: return t, ()
+    whole = n * factor + k
+    return t[:m.start()] + f" {whole}/{factor} " + t[m.end():], (() if big == "dollar" else (whole,))
+
+def _read_numbers(t: str) -> tuple:
+    "(status, values, percent) of cleaned text: one distinct value is a number, two or more a hedge."
     if '=' in t or '≈' in t:
         parts = _RELATION.split(t)
         if len(parts) > 1 and any(n.value is not None for n in iter_numbers(parts[-1])): t = parts[-1]
@@ -211,6 +305,32 @@ def _read_slot(content: str) -> tuple:
     if vals and bad: return 'hedge', tuple(vals), False
     if len(vals) == 1: return 'number', tuple(vals), pct
     return 'unparseable', (), False
+
+def _read_slot(content: str) -> tuple:
+    "(status, values, percent, other readings) for the content of one slot."
+    c = content.strip()
+    if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return 'number', (int(c),), False, ()  # fast path: "72"
+    t, alt = _two_units(clean_math(content))
+    status, vals, pct = _read_numbers(t)
+    # no number in digits: spelled out? And "three or 4" offers two answers, one in words: a hedge.
+    if (status == 'unparseable' and any(ch.isalpha() for ch in t)) or (status == 'number' and ' or ' in t.lower()):
+        w = words_to_digits(t)
+        if w != t:
+            again = _read_numbers(w)
+            if status == 'unparseable' or again[0] == 'hedge': status, vals, pct = again
+    return status, vals, pct, alt if status == 'number' else ()
+
+def _first_slot_start(text: str, tags: tuple) -> int:
+    "Where the first answer slot of any kind starts (len(text) if none): a made-up next turn can only come after it."
+    found = [i for i in (text.find(tags[0]), text.find('\\boxed'), text.find('\\fbox'), text.find('####')) if i >= 0]
+    m = _ANSWER_IS.search(text)
+    return min(found + ([m.start()] if m else []), default=len(text))
+
+def _before_next_turn(text: str, tags: tuple) -> str:
+    "The response up to a made-up next turn ('Question: … Answer: …') that starts after an answer was given."
+    if '\n' not in text or not _NEXT_TURN.search(text): return text
+    m = _NEXT_TURN.search(text, _first_slot_start(text, tags))
+    return text[:m.start()] if m else text
 
 def _last_number_scan(text: str) -> Number | None:
     "The last number in `text`, scanning a window from the end that grows until it holds one (the general path)."
@@ -252,12 +372,13 @@ def extract_answer(response: str, # the model's completion
     "Find the last answer slot of `response` (else its last number) and read it."
     if not isinstance(response, str):
         raise TypeError(f"extract_answer expects the completion as a str, got {type(response).__name__}")
+    response = _before_next_turn(strip_format_chars(response), tags)
     slots = _slots(response, tags)
     for k, (start, source, content) in enumerate(slots):
-        status, vals, pct = _read_slot(content)
+        status, vals, pct, alt = _read_slot(content)
         # "the answer is correct." is not an answer statement: let an earlier slot speak instead
         if source == 'answer_is' and status == 'unparseable' and k + 1 < len(slots): continue
-        return Answer(source, content.strip(), status, vals, pct)
+        return Answer(source, content.strip(), status, vals, pct, alt)
     n = _last_number(response)
     if n is None: return Answer('none', '', 'no_answer')
     if n.value is None: return Answer('last_number', n.text, 'unparseable')
@@ -290,6 +411,7 @@ def _exact_value(v):
 def parse_ground_truth(truth: str # the reference answer: "72", "$1,000", "#### 72", a full GSM8K solution, or text
                       ) -> GroundTruth: # a number, a normalised text, or 'invalid'
     "Read a ground truth with the same rules as responses; cached, since trainers repeat each one per generation."
+    truth = strip_format_chars(truth)
     if normalize_text(truth) in _NOT_A_NUMBER: return GroundTruth('invalid', text=truth)
     v = parse_number(truth)
     if v is not None: return GroundTruth('number', _exact_value(v), truth, truth.rstrip().endswith('%'))
@@ -299,10 +421,12 @@ def parse_ground_truth(truth: str # the reference answer: "72", "$1,000", "#### 
         if a.status == 'hedge' or not any(c.isdigit() for c in a.text): return GroundTruth('text', text=normalize_text(a.text))
         return GroundTruth('invalid', text=truth)
     if any(c.isdigit() for c in truth):
-        status, vals, pct = _read_slot(truth)
+        status, vals, pct, _ = _read_slot(truth)
         if status == 'number': return GroundTruth('number', _exact_value(vals[0]), truth, pct)  # "18 dollars", "x = 8"
         if status == 'hedge': return GroundTruth('text', text=normalize_text(truth))  # "3, 4" as written
         return GroundTruth('invalid', text=truth)                                      # "1/0", "1e999999"
+    status, vals, pct, _ = _read_slot(truth)
+    if status == 'number': return GroundTruth('number', _exact_value(vals[0]), truth, pct)  # "seven", "forty-two"
     return GroundTruth('text', text=normalize_text(truth))
 
 # %% ../nbs/01_parsing.ipynb #d00b8e03

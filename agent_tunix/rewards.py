@@ -13,7 +13,7 @@ from functools import lru_cache
 from numbers import Number as _Real
 from typing import NamedTuple
 
-from .core import COLUMN_ALIASES, RewardArgumentError, RewardTypeError, register_reward_function
+from .core import COLUMN_ALIASES, RewardArgumentError, RewardTypeError, logger, register_reward_function
 from .parsing import (ANSWER_TAGS, Answer, clean_math, extract_answer, find_numbers, normalize_text,
                                  parse_ground_truth, parse_number)
 
@@ -61,19 +61,30 @@ def _from_metadata(value, metadata, keys: tuple, who: str, default=FROM_METADATA
                               f"(metadata has {sorted(metadata or {})})")
 
 # %% ../nbs/02_rewards.ipynb #0749f13c
+_warned_truth_types: set = set()
+
+def _unreadable_truth(ground_truth, who: str) -> None:
+    "A ground truth of a type no answer can equal (a bool, a list, …): `gold_invalid`, reported once per type."
+    kind = type(ground_truth).__name__
+    if kind not in _warned_truth_types:
+        _warned_truth_types.add(kind)
+        logger.warning("%s: a ground truth must be a number or a string such as '72' or '#### 72', got %s %.80r; "
+                       "such rows score 0 with reason gold_invalid (fix the dataset's answer column)", who, kind, ground_truth)
+    return None
+
 def _truth_string(ground_truth, who: str) -> str | None:
-    "A ground truth as the string the parser reads; raises for types that cannot be one."
+    "A ground truth as the string the parser reads; None (`gold_invalid`) when it is missing or of a type that cannot be one."
     if ground_truth is None: return None
     if isinstance(ground_truth, str): return ground_truth
-    if isinstance(ground_truth, bool): raise RewardTypeError(f"{who}: a ground truth must be a number or a string, got a bool")
+    if isinstance(ground_truth, bool): return _unreadable_truth(ground_truth, who)
+    if isinstance(ground_truth, bytes): return ground_truth.decode("utf-8", errors="replace")  # TFDS columns are bytes
     if hasattr(ground_truth, "item") and getattr(ground_truth, "ndim", 0) == 0: ground_truth = ground_truth.item()  # numpy scalar
     if isinstance(ground_truth, str): return ground_truth
     if isinstance(ground_truth, Fraction): return f"{ground_truth.numerator}/{ground_truth.denominator}"
     if isinstance(ground_truth, _Real):
         if isinstance(ground_truth, float) and not math.isfinite(ground_truth): return "nan"
         return repr(ground_truth) if isinstance(ground_truth, float) else str(ground_truth)
-    raise RewardTypeError(f"{who}: a ground truth must be a number or a string such as '72' or '#### 72', "
-                          f"got {type(ground_truth).__name__}: {ground_truth!r:.80}")
+    return _unreadable_truth(ground_truth, who)
 
 def _response_string(response, who: str) -> str:
     if isinstance(response, str): return response
@@ -102,9 +113,10 @@ def _check(response: str, ground_truth, tags: tuple, metadata) -> tuple:
         ok = normalize_text(said) == truth.text
         return (1.0, "correct", said[:200]) if ok else (0.0, "wrong", said[:200])
     if a.status != "number": return 0.0, a.status, a.text[:200] or None
-    if _equal(a.values[0], a.percent, truth): return 1.0, "correct", a.text[:200]
-    t = truth.value
-    if t != 0 and abs(a.values[0] - t) * 10 <= abs(t): return 0.5, "near_miss", a.text[:200]   # within 10 %, inclusive
+    value, t = a.values[0], truth.value
+    if a.alt: value = min((value, *a.alt), key=lambda v: abs(v - t))   # "2 h 30 min": hours or minutes, by the truth's scale
+    if _equal(value, a.percent, truth): return 1.0, "correct", a.text[:200]
+    if t != 0 and abs(value - t) * 10 <= abs(t): return 0.5, "near_miss", a.text[:200]   # within 10 %, inclusive
     return 0.0, "wrong", a.text[:200]
 
 def check_answer_details(response: str, # the model's completion
@@ -137,13 +149,28 @@ _PLACEHOLDER = re.compile(r"\[([A-Z]+)\]")
 # Everything that "ignoring case, spacing and punctuation" removes: all but letters and digits.
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _ASCII_NOT_ALNUM = {i: None for i in range(128) if not chr(i).isalnum()}  # the same for ASCII text, as a fast translate table
+# An XML-like tag such as `<answer>` or `</reasoning>`: a name of at most 40 characters, no spaces (so `a < b > c` is not one).
+_TAG = re.compile(r"</?[A-Za-z][\w:.-]{0,39}>")
+_TAG_SPLIT = re.compile(f"({_TAG.pattern})")   # the same, kept as a part by `split`
+
+def _layout(text: str) -> str:
+    "`text` without the whitespace next to its tags: line breaks and spaces between or inside tags are layout (linear)."
+    if "<" not in text: return text
+    parts, pos = [], 0
+    for m in _TAG.finditer(text):
+        seg = text[pos:m.start()]
+        parts += [seg.strip() if pos else seg.rstrip(), m.group()]
+        pos = m.end()
+    parts.append(text[pos:].lstrip() if pos else text)
+    return "".join(parts)
 
 @dataclass(frozen=True)
 class _Template:
     literals: tuple   # fixed parts: one more than placeholders
     kinds: tuple      # placeholder names
-    canon: tuple      # fixed parts without case, spacing, punctuation (empty ones dropped)
+    canon: tuple      # fixed parts, split at tags, without case, spacing, punctuation (empty ones dropped)
     words: tuple      # the lower-case words of the fixed parts: each must occur for a fuzzy match
+    tagged: bool      # the template has tags: whitespace next to them is layout
 
 @lru_cache(maxsize=512)
 def parse_format(expected_format: str) -> _Template:
@@ -160,9 +187,11 @@ def parse_format(expected_format: str) -> _Template:
                                       + ", ".join(f"[{p}] ({d})" for p, d in PLACEHOLDERS.items()))
     if any(lit == "" for lit in literals[1:-1]):
         raise RewardArgumentError(f"two placeholders touch in {t!r}; put fixed text between them (e.g. '[TEXT]\\n[NUM]')")
-    canon = tuple(c for c in (_NOT_ALNUM.sub("", lit.lower()) for lit in literals) if c)
+    tagged = any(_TAG.search(lit) for lit in literals)
+    if tagged: literals = tuple(_layout(lit) for lit in literals)
+    canon = tuple(c for c in (_NOT_ALNUM.sub("", p.lower()) for lit in literals for p in _TAG_SPLIT.split(lit)) if c)
     words = tuple({w for lit in literals for w in _NOT_ALNUM.split(lit.lower()) if w})
-    return _Template(literals, kinds, canon, words)
+    return _Template(literals, kinds, canon, words, tagged)
 
 def _holds(kind: str, text: str) -> bool:
     "Whether `text` is what placeholder `kind` may hold."
@@ -210,6 +239,7 @@ def match_format_details(response: str, # the model's completion
     expected_format = _from_metadata(expected_format, metadata, ("expected_format",), "match_format_exactly", DEFAULT_FORMAT)
     tpl = parse_format(expected_format)
     r = _response_string(response, "match_format_exactly").strip()
+    if tpl.tagged: r = _layout(r)
     found, typed = _exact(r, tpl)
     if found and typed: return RewardDetails(1.0, "format_exact")
     if found or _in_order(r, tpl): return RewardDetails(0.5, "format_partial")

@@ -95,7 +95,7 @@ GOLDEN = [
     # --- no readable answer ------------------------------------------------------------------------------
     ("no numbers here", "72", 0.0, "no_answer"),                         # no slot and no number
     ("", "72", 0.0, "no_answer"),                                        # empty completion
-    ("<answer>seventy-two</answer>", "72", 0.0, "unparseable"),          # number words are not read
+    ("<answer>seventy-two</answer>", "72", 1.0, "correct"),              # number words in a slot are read
     ("<answer></answer>", "72", 0.0, "unparseable"),                     # empty slot
     ("<answer>1/0</answer>", "72", 0.0, "unparseable"),                  # division by zero is no number
     ("<answer>6*7</answer>", "42", 0.0, "hedge"),                        # never evaluated: two numbers, 6 and 7
@@ -111,6 +111,47 @@ GOLDEN = [
     ("<answer>0.25</answer>", "25%", 1.0, "correct"),                    # a percent truth: 25% == 0.25
     # --- decimal comma (Math-Verify reads it so; DESIGN silent) -------------------------------------
     ("<answer>1,5</answer>", "1.5", 1.0, "correct"),                     # one or two digits after a comma: decimal
+    # --- number words: in a slot, after "the answer is", as a ground truth (DESIGN: "Number words count") ---
+    ("<answer>twelve</answer>", "12", 1.0, "correct"),                   # a unit word
+    ("<answer>Forty-Two</answer>", "42", 1.0, "correct"),                # hyphenated, any case
+    ("<answer>forty two</answer>", "42", 1.0, "correct"),                # spaced
+    ("<answer>one hundred and five</answer>", "105", 1.0, "correct"),    # British "and" after a scale
+    ("<answer>two thousand and twenty-four</answer>", "2024", 1.0, "correct"),  # scales combine
+    ("The answer is eighteen.", "18", 1.0, "correct"),                   # after "the answer is"
+    ("The answer is eighteen dollars.", "18", 1.0, "correct"),           # a unit after the words
+    ("#### seventy-two", "72", 1.0, "correct"),                          # in a GSM8K answer line
+    ("<answer>7</answer>", "seven", 1.0, "correct"),                     # a ground truth in words
+    ("<answer>eight</answer>", "seven", 0.0, "wrong"),                   # words on both sides, different
+    ("<answer>three or four</answer>", "3", 0.0, "hedge"),               # a hedge in words is still a hedge
+    ("<answer>three or 4</answer>", "4", 0.0, "hedge"),                  # "or" between a word and a digit: two answers
+    ("<answer>one of them: 72</answer>", "72", 1.0, "correct"),          # digits present: "one" is a pronoun here
+    ("I think it is twelve", "12", 0.0, "no_answer"),                    # outside a slot words are not read
+    ("<answer>minus seven</answer>", "-7", 1.0, "correct"),              # a sign in words
+    # --- one amount in two units (DESIGN: "two units of one amount are one value") -------------------
+    ("<answer>72 dollars and 50 cents</answer>", "72.5", 1.0, "correct"),  # dollars and cents
+    ("<answer>72 dollars 50 cents</answer>", "72.50", 1.0, "correct"),   # without "and"
+    ("The answer is $72 and 50 cents.", "72.5", 1.0, "correct"),         # a $ before the dollars
+    ("<answer>72 dollars and 50 cents</answer>", "72", 0.5, "near_miss"),  # the cents count: within 10 %, not equal
+    ("<answer>2 hours and 30 minutes</answer>", "150", 1.0, "correct"),  # the truth's scale is minutes
+    ("<answer>2 hours and 30 minutes</answer>", "2.5", 1.0, "correct"),  # the truth's scale is hours
+    ("<answer>1 minute and 5 seconds</answer>", "65", 1.0, "correct"),   # minutes and seconds
+    ("<answer>2 hours and 75 minutes</answer>", "195", 0.0, "hedge"),    # 75 minutes is no part of an hour: two numbers
+    ("<answer>3 dollars and 4 apples</answer>", "3", 0.0, "hedge"),      # two units of different things
+    # --- invisible characters (DESIGN: "Unicode format characters are removed before reading") ---------
+    ("The answer is 1\u200b0.", "10", 1.0, "correct"),                  # zero-width space
+    ("<answer>1\u200f0</answer>", "10", 1.0, "correct"),                # right-to-left mark
+    ("<answer>1\u00ad000</answer>", "1000", 1.0, "correct"),            # soft hyphen
+    ("<answer>7\u20602</answer>", "72", 1.0, "correct"),                # word joiner
+    ("<answer>\ufeff72</answer>", "72", 1.0, "correct"),                # byte-order mark
+    ("<answer>72</answer>", "7\u200b2", 1.0, "correct"),                # in the ground truth too
+    # --- a made-up next turn ends the response (DESIGN: "A made-up next turn ... ends the response") ---
+    ("48 + 24 = 72.\n#### 72\n\nQuestion: Jo has 8 pens. How many?\nAnswer: #### 8", "72", 1.0, "correct"),
+    ("The answer is 9.\nQ: What is 2+2?\nA: The answer is 4.", "9", 1.0, "correct"),   # Q:/A: turn
+    ("<answer>5</answer>\nProblem: A new one.\n<answer>6</answer>", "5", 1.0, "correct"),  # Problem: turn
+    ("The answer is 70. Wait, the tip. The answer is 72.", "72", 1.0, "correct"),  # a correction in the same answer
+    ("Question: how many in all?\n3 + 4 = 7. The answer is 7.", "7", 1.0, "correct"),  # a restated question opens it
+    ("Let me restate.\nQuestion: how many?\nThe answer is 7.", "7", 1.0, "correct"),  # no answer before it: not a new turn
+    ("#### 72\n\nQuestion: Jo has 8 pens.\nAnswer: #### 8", "8", 0.0, "wrong"),  # the invented answer never scores
     # --- invalid ground truths are gold_invalid, never silently correct ------------------------------
     ("<answer>72</answer>", "", 0.0, "gold_invalid"),                    # empty
     ("<answer>72</answer>", "   ", 0.0, "gold_invalid"),                 # blank
@@ -121,6 +162,9 @@ GOLDEN = [
     ("<answer>72</answer>", "None", 0.0, "gold_invalid"),                # a serialised None
     ("<answer>1e999999</answer>", "1e999999", 0.0, "gold_invalid"),      # too large to read, even if equal as text
     ("<answer>inf</answer>", float("inf"), 0.0, "gold_invalid"),         # a non-finite float truth
+    ("<answer>72</answer>", True, 0.0, "gold_invalid"),                  # a bool is no answer: the row's fault, reported
+    ("<answer>72</answer>", ["72"], 0.0, "gold_invalid"),                # a list: one bad row never stops a batch
+    ("<answer>72</answer>", b"72", 1.0, "correct"),                      # bytes (TFDS columns) are decoded
 ]
 
 
@@ -198,3 +242,57 @@ def test_deliberate_disagreements_are_what_the_comments_say(row):
     d = check_answer_details(r["response"], r["ground_truth"])
     expected = {24: (0.0, "wrong"), 25: (1.0, "correct"), 26: (1.0, "correct"), 38: (1.0, "correct")}[row]
     assert (d.score, d.reason) == expected, d
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) Completions in the shapes trainers send, and format layout
+# ---------------------------------------------------------------------------------------------
+from agent_tunix.core import batch_reward  # noqa: E402
+from agent_tunix.rewards import match_format_details  # noqa: E402
+
+def _msg(role, content, **kw): return {"role": role, "content": content, **kw}
+
+# (completion as a trainer sends it, ground truth, expected check_answer score)
+SHAPES = [
+    ("The answer is 72.", "72", 1.0),                                                      # Tunix / TRL standard: a string
+    ([_msg("assistant", "The answer is 72.")], "72", 1.0),                                 # TRL conversational
+    ([_msg("assistant", [{"type": "text", "text": "The answer is 72."}])], "72", 1.0),     # content as a list of blocks
+    ([_msg("assistant", [{"type": "thinking", "thinking": "is it 70?"},
+                         {"type": "text", "text": "The answer is 72."}])], "72", 1.0),     # thinking is reasoning, text answers
+    ([_msg("assistant", [{"type": "text", "text": "The answer is 72."},
+                         {"type": "thinking", "thinking": "or 70"}])], "72", 1.0),        # a thinking block after: still not read
+    ([_msg("assistant", [{"type": "thinking", "thinking": "The answer is 72."}])], "72", 0.0),  # only thinking: no answer
+    ([_msg("assistant", "", tool_calls=[{"function": {"name": "calc"}}]), _msg("tool", "72"),
+      _msg("assistant", "I could not finish.")], "72", 0.0),                               # a tool's output is not the answer
+    ([_msg("assistant", "Let me compute."), _msg("tool", "72"),
+      _msg("assistant", "The answer is 72.")], "72", 1.0),                                 # the model's last turn answers
+    ([_msg("assistant", "The answer is 72."), _msg("tool", "70")], "72", 1.0),             # a trailing tool turn is ignored
+    ([_msg("assistant", "The answer is 72."),
+      _msg("assistant", "", tool_calls=[{"function": {"name": "done"}}])], "72", 1.0),     # last assistant turn with text
+    ([_msg("tool", "72")], "72", 0.0),                                                     # no assistant turn: no answer
+    ([_msg("user", "The answer is 72.")], "72", 0.0),                                      # a user turn never answers
+    ([_msg("system", "#### 72"), _msg("assistant", "The answer is 5.")], "72", 0.0),       # nor a system turn
+    ({"role": "assistant", "content": "#### 72"}, "72", 1.0),                              # a single message
+]
+
+@pytest.mark.parametrize("completion,truth,score", SHAPES, ids=[f"shape{i:02d}" for i in range(len(SHAPES))])
+def test_completion_shapes(completion, truth, score):
+    assert batch_reward(check_answer)(None, [completion], answer=[truth]) == [score]
+
+TAGGED = "<reasoning>[TEXT]</reasoning><answer>[NUM]</answer>"
+# (response, expected match_format_exactly score, reason) — DESIGN: "whitespace between or inside tags is layout"
+LAYOUT = [
+    ("<reasoning>r</reasoning>\n<answer>4</answer>", 1.0, "format_exact"),              # the Tunix demo's layout
+    ("<reasoning>r</reasoning>\r\n<answer>4</answer>\r\n", 1.0, "format_exact"),        # CRLF
+    ("<reasoning>\nr\n</reasoning>\n\n<answer>\n4\n</answer>", 1.0, "format_exact"),    # breaks inside the tags
+    ("<reasoning>r</reasoning>  \t <answer> 4 </answer>", 1.0, "format_exact"),        # spaces and tabs
+    ("<reasoning>r</reasoning> so <answer>4</answer>", 0.5, "format_partial"),          # words between the tags
+    ("<reasoning>\n\n</reasoning>\n<answer>4</answer>", 0.5, "format_partial"),         # whitespace is not [TEXT]
+    ("<reasoning>r</reasoning>\n<answer>four</answer>", 0.5, "format_partial"),         # [NUM] holds a word
+    ("r\n<answer>4</answer>", 0.0, "format_none"),                                      # no reasoning tags
+]
+
+@pytest.mark.parametrize("response,score,reason", LAYOUT, ids=[f"layout{i}" for i in range(len(LAYOUT))])
+def test_format_layout(response, score, reason):
+    d = match_format_details(response, TAGGED)
+    assert (d.score, d.reason) == (score, reason)
