@@ -6,149 +6,416 @@ Docs: https://agent-tunix.github.io/agent_tunix/cli.html.md"""
 
 # %% ../nbs/09_cli.ipynb #b4838391
 from __future__ import annotations
-import argparse, json, math, sys
+import argparse, io, json, math, os, shutil, sys, tempfile
 from collections import Counter
 from importlib.resources import files
 from pathlib import Path
 
-from .core import RewardArgumentError, batch_reward, get_reward_function, list_reward_functions
+from .core import (COLUMN_ALIASES, BatchReward, RewardArgumentError, RewardTypeError, batch_reward, completion_text,
+                              get_reward_function, list_reward_functions)
 import agent_tunix.rewards, agent_tunix.patterns  # register the built-in and the pattern rewards (both stdlib-only)
 
+
 # %% auto #0
-__all__ = ['DEFAULT_REWARDS', 'sample_path', 'read_rows', 'score_rows', 'summary_table', 'progress_reporter', 'cmd_score',
-           'write_outputs', 'cmd_rewards', 'main']
+__all__ = ['DEFAULT_REWARDS', 'MAX_LINE_BYTES', 'EXIT_OK', 'EXIT_NOTHING_SCORED', 'EXIT_USAGE', 'EXIT_ROWS_SKIPPED', 'EXIT_CODES',
+           'sample_path', 'iter_rows', 'read_rows', 'score_rows', 'RunningScores', 'summary_table', 'progress_reporter',
+           'score_stream', 'cmd_score', 'write_outputs', 'cmd_rewards', 'main']
 
 # %% ../nbs/09_cli.ipynb #102fac7e
 DEFAULT_REWARDS = ("check_answer", "match_format_exactly", "combined_reward")
+MAX_LINE_BYTES = 64 * 2 ** 20   # a longer line is skipped unread: one row must not take the memory of the whole run
 
 def sample_path() -> Path:
     "The sample of completions that ships with the package."
     return Path(str(files("agent_tunix") / "data" / "sample_completions.jsonl"))
 
+def _row_problem(row) -> tuple | None:
+    "(why, detail) when a parsed line cannot be a row, else None; renames `response` to `completion`."
+    if not isinstance(row, dict): return "not a JSON object", f"got {type(row).__name__}"
+    if "completion" not in row and "response" in row: row["completion"] = row.pop("response")
+    if "completion" not in row: return "no completion", f"no 'completion' field; has {sorted(row)[:10]}"
+    gold = next((c for c in COLUMN_ALIASES["ground_truth"] if c in row), None)   # the column rewards read the answer from
+    v = row.get(gold)
+    if isinstance(v, (bool, list, dict)):
+        return "ground truth of the wrong type", f"'{gold}' is {json.dumps(v)[:60]}; a ground truth is a string or a number"
+    s = row.get("step", 0)
+    if not isinstance(s, int) or isinstance(s, bool) or s < 0: return "bad step", f"'step' must be a whole number >= 0, got {s!r:.40}"
+    return None
+
+def iter_rows(lines, # an iterable of JSONL lines, str or bytes (an open file, a list)
+             ): # yields (line number, row, None) or (line number, None, (why, detail))
+    "Parse JSONL lines one at a time: a good row, or why the line cannot be one. Never raises for a line's content."
+    for n, line in enumerate(lines, 1):
+        if line is _TOO_LONG: yield n, None, ("line too long", f"over {MAX_LINE_BYTES // 2 ** 20} MiB"); continue
+        if isinstance(line, bytes): line = line.decode("utf-8", errors="replace")
+        if not line.strip(): continue
+        try: row = json.loads(line)
+        except json.JSONDecodeError as e: yield n, None, ("not valid JSON", e.msg); continue
+        except RecursionError: yield n, None, ("nested too deeply", "JSON nested deeper than Python can read"); continue
+        problem = _row_problem(row)
+        yield (n, None, problem) if problem else (n, row, None)
+
+_TOO_LONG = object()
+
+def _lines(f, limit: int = MAX_LINE_BYTES):
+    "The lines of a binary file, none held longer than `limit` bytes: a longer line is read past and given as `_TOO_LONG`."
+    while True:
+        line = f.readline(limit + 1)
+        if not line: return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := f.readline(2 ** 20)) and not rest.endswith(b"\n"): pass
+            yield _TOO_LONG
+        else: yield line
+
 def read_rows(path: str | Path # a JSONL file of {"completion", "answer", ...} rows
-             ) -> tuple: # (rows, problems): good rows, and "line N: why" for each skipped line
+             ) -> tuple: # (rows, problems): good rows, and "line N: why (detail)" for each skipped line
     "Read a JSONL file of completions, keeping the good rows and saying why each bad line was skipped."
     rows, problems = [], []
-    with open(path, encoding="utf-8", errors="replace") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip(): continue
-            try: row = json.loads(line)
-            except json.JSONDecodeError as e: problems.append(f"line {n}: not valid JSON ({e.msg})"); continue
-            if not isinstance(row, dict): problems.append(f"line {n}: expected a JSON object, got {type(row).__name__}"); continue
-            if "completion" not in row and "response" in row: row["completion"] = row.pop("response")
-            if "completion" not in row: problems.append(f"line {n}: no 'completion' field (has {sorted(row)})"); continue
-            rows.append(row)
+    with open(path, "rb") as f:
+        for n, row, problem in iter_rows(_lines(f)):
+            if problem: problems.append(f"line {n}: {problem[0]} ({problem[1]})")
+            else: rows.append(row)
     return rows, problems
 
+
 # %% ../nbs/09_cli.ipynb #a03149e3
+def _reward_fns(rewards) -> list:
+    "Each reward spec (name, dotted path, callable or lifted reward) in its batch form."
+    if isinstance(rewards, (str, BatchReward)) or callable(rewards): rewards = [rewards]
+    return [r if isinstance(r, BatchReward) else batch_reward(get_reward_function(r)) for r in rewards]
+
+def _call(fns: list, part: list, keys: list) -> dict:
+    "{name: (scores, reasons or None)} of every reward over the rows `part`; raises what a reward raises."
+    prompts, completions = [r.get("prompt", "") for r in part], [r["completion"] for r in part]
+    cols = {k: [r.get(k) for r in part] for k in keys}
+    out = {}
+    for fn in fns:
+        try: scores, details = fn.score_and_explain(prompts, completions, **cols)   # one call per completion
+        except Exception as e: e.reward = fn.__name__; raise
+        out[fn.__name__] = (scores, [getattr(d, "reason", None) for d in details] if hasattr(fn.fn, "details") else None)
+    return out
+
+def _score_part(fns: list, part: list, strict: bool = True) -> tuple:
+    "({name: (scores, reasons)} of the good rows, {position: (why, detail)} of the rows a reward refused)."
+    keys = sorted({k for r in part for k in r} - {"prompt", "completion"})
+    counters = [(fn.calls, fn.failures, fn.first_failure) for fn in fns]
+    try: return _call(fns, part, keys), {}
+    except Exception:
+        if strict: raise
+    for fn, c in zip(fns, counters): fn.calls, fn.failures, fn.first_failure = c   # score again, row by row
+    out, bad = {fn.__name__: ([], [] if hasattr(fn.fn, "details") else None) for fn in fns}, {}
+    for i, row in enumerate(part):
+        counters = [(fn.calls, fn.failures, fn.first_failure) for fn in fns]
+        try: one = _call(fns, [row], keys)
+        except Exception as e:   # an argument the reward cannot take, a completion nested too deeply to read, ...
+            for fn, c in zip(fns, counters): fn.calls, fn.failures, fn.first_failure = c
+            bad[i] = (f"refused by {getattr(e, 'reward', 'a reward')}", f"{type(e).__name__}: {str(e)[:200]}"); continue
+        for name, (s, r) in one.items():
+            out[name][0].extend(s)
+            if r is not None: out[name][1].extend(r)
+    return out, bad
+
 def score_rows(rows: list, # rows with "completion" and dataset columns
                rewards=DEFAULT_REWARDS, # registered names, dotted paths or callables
                *,
                chunk: int = 10_000, # rows scored per batch call
                progress=None, # called with the number of rows done after each chunk
               ) -> dict: # {reward name: {"scores": [...], "reasons": [...] or None, "failures": int}}
-    "Score every row with every reward through the batch form trainers use."
+    "Score every row with every reward through the batch form trainers use; a row a reward refuses raises, as a trainer's call would."
     if not isinstance(chunk, int) or isinstance(chunk, bool) or chunk < 1:
         raise RewardArgumentError(f"chunk must be a positive int, got {chunk!r}")
-    fns = [batch_reward(get_reward_function(spec)) for spec in rewards]
-    keys = sorted({k for r in rows for k in r} - {"prompt", "completion"})
+    fns = _reward_fns(rewards)
     out = {fn.__name__: {"scores": [], "reasons": [] if hasattr(fn.fn, "details") else None} for fn in fns}
     for start in range(0, len(rows), chunk):
         part = rows[start:start + chunk]
-        prompts, completions = [r.get("prompt", "") for r in part], [r["completion"] for r in part]
-        cols = {k: [r.get(k) for r in part] for k in keys}
-        for fn in fns:
-            scores, details = fn.score_and_explain(prompts, completions, **cols)   # one call per completion
-            out[fn.__name__]["scores"] += scores
-            if out[fn.__name__]["reasons"] is not None:
-                out[fn.__name__]["reasons"] += [getattr(d, "reason", None) for d in details]
+        for name, (scores, reasons) in _score_part(fns, part)[0].items():
+            out[name]["scores"] += scores
+            if reasons is not None: out[name]["reasons"] += reasons
         if progress is not None: progress(start + len(part))
     for fn in fns: out[fn.__name__]["failures"] = fn.failures
     return out
 
-def _std(xs: list) -> float:
-    m = sum(xs) / len(xs)
-    return math.sqrt(sum((x - m) ** 2 for x in xs) / len(xs))
+
+# %% ../nbs/09_cli.ipynb #12ca8d26
+class RunningScores:
+    "Exact count, mean, std, min, max, share at the maximum and reason counts per reward, in constant memory."
+    def __init__(self): self.figures, self.reasons, self.failures = {}, {}, {}
+
+    def add(self, name: str, # the reward's name
+            scores: list, # its scores of some rows
+            reasons: list | None = None, # their reasons, if the reward gives them
+           ):
+        "Fold more scores of one reward in (Welford's update for the mean and variance)."
+        n, mean, m2, lo, hi, at_hi = self.figures.get(name, (0, 0.0, 0.0, math.inf, -math.inf, 0))
+        for x in scores:
+            n += 1; d = x - mean; mean += d / n; m2 += d * (x - mean)
+            if x < lo: lo = x
+            if x > hi: hi, at_hi = x, 1
+            elif x == hi: at_hi += 1
+        self.figures[name] = (n, mean, m2, lo, hi, at_hi)
+        if reasons is not None: self.reasons.setdefault(name, Counter()).update(r for r in reasons if r is not None)
+
+    def count(self) -> int:
+        "The number of rows scored (by the reward with the most)."
+        return max((f[0] for f in self.figures.values()), default=0)
+
+    def table(self) -> str:
+        "A plain-text table, one line per reward."
+        head = f"{'reward':<24}{'n':>6}{'mean':>8}{'std':>8}{'min':>7}{'max':>7}{'at max':>8}  reasons"
+        lines = [head, "-" * len(head)]
+        for name, (n, mean, m2, lo, hi, at_hi) in self.figures.items():
+            if not n: lines.append(f"{name:<24}{0:>6}"); continue
+            reasons = " · ".join(f"{k} {v}" for k, v in self.reasons[name].most_common()) if self.reasons.get(name) else ""
+            if self.failures.get(name): reasons = f"FAILED {self.failures[name]} · " + reasons
+            lines.append(f"{name:<24}{n:>6}{mean:>8.3f}{math.sqrt(max(m2, 0.0) / n):>8.3f}{lo:>7.2f}{hi:>7.2f}"
+                         f"{at_hi / n:>8.0%}  {reasons}")
+        return "\n".join(lines)
 
 def summary_table(scored: dict # the result of `score_rows`
                  ) -> str: # a plain-text table, one line per reward
     "Per reward: count, mean, std, min, max, share at the maximum, and the commonest reasons."
-    head = f"{'reward':<24}{'n':>6}{'mean':>8}{'std':>8}{'min':>7}{'max':>7}{'at max':>8}  reasons"
-    lines = [head, "-" * len(head)]
+    run = RunningScores()
     for name, r in scored.items():
-        xs = r["scores"]
-        if not xs: lines.append(f"{name:<24}{0:>6}"); continue
-        top = max(xs)
-        reasons = " · ".join(f"{k} {v}" for k, v in Counter(r["reasons"]).most_common()) if r["reasons"] else ""
-        if r["failures"]: reasons = f"FAILED {r['failures']} · " + reasons
-        lines.append(f"{name:<24}{len(xs):>6}{sum(xs) / len(xs):>8.3f}{_std(xs):>8.3f}{min(xs):>7.2f}{top:>7.2f}"
-                     f"{sum(x == top for x in xs) / len(xs):>8.0%}  {reasons}")
-    return "\n".join(lines)
+        run.figures.setdefault(name, (0, 0.0, 0.0, math.inf, -math.inf, 0))
+        run.add(name, r["scores"], r["reasons"]); run.failures[name] = r["failures"]
+    return run.table()
+
 
 # %% ../nbs/09_cli.ipynb #ef5b5c83
-def progress_reporter(total: int, # the number of rows to score
+def progress_reporter(total: int, # the size of the input: rows, or bytes with unit="bytes"
                       stream=None, # where to write (default: sys.stderr)
                       *,
-                      tty_min: int = 2_000, # on a terminal, report from this many rows
-                      log_min: int = 100_000, # elsewhere (a log file, a pipe), report from this many rows
-                     ): # a callback `(rows done)`, or None when the input is too small to be worth it
-    "A progress callback for `score_rows`: live on a terminal, occasional lines in a log, silent for small inputs."
+                      tty_min: int = 2_000, # on a terminal, report from this size
+                      log_min: int = 100_000, # elsewhere (a log file, a pipe), report from this size
+                      unit: str = "rows", # what `total` counts: "rows", or "bytes" of a file read as it is scored
+                     ): # a callback `(done, rows=None)`, or None when the input is too small to be worth it
+    "A progress callback for `score_rows` or a streamed file: live on a terminal, occasional lines in a log, silent for small inputs."
+    if unit not in ("rows", "bytes"): raise RewardArgumentError(f"unit must be 'rows' or 'bytes', got {unit!r}")
     stream = sys.stderr if stream is None else stream
     tty = getattr(stream, "isatty", lambda: False)()
     if total < (tty_min if tty else log_min): return None
-    def report(done: int):
-        if tty: print(f"\rscored {done:,}/{total:,} rows", end="\n" if done >= total else "", file=stream, flush=True)
-        else: print(f"scored {done:,}/{total:,} rows", file=stream, flush=True)
+    def report(done: int, rows: int | None = None):
+        if unit == "rows": text = f"scored {done:,}/{total:,} rows"
+        else: text = f"scored {rows or 0:,} rows, {min(done / total, 1):.0%} of {total / 1e6:,.1f} MB"
+        if tty: print(f"\r{text}", end="\n" if done >= total else "", file=stream, flush=True)
+        else: print(text, file=stream, flush=True)
     return report
 
+
+# %% ../nbs/09_cli.ipynb #4da38bd3
+def score_stream(lines, # JSONL lines, str or bytes: an open file, standard input, a list
+                 rewards=DEFAULT_REWARDS, # registered names, dotted paths, callables or lifted rewards
+                 *,
+                 chunk: int = 10_000, # rows scored per batch call
+                 chunk_bytes: int = 16 * 2 ** 20, # ... or fewer, once the chunk's lines hold this many bytes
+                ): # yields per chunk {"lines", "rows", "scores", "reasons", "skipped", "bytes"}
+    "Score a JSONL stream chunk by chunk; a line that cannot be read or that a reward refuses is skipped with its reason."
+    for k, v in (("chunk", chunk), ("chunk_bytes", chunk_bytes)):
+        if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise RewardArgumentError(f"{k} must be a positive int, got {v!r}")
+    fns, done = _reward_fns(rewards), [0]
+    def sized(lines):
+        for line in lines:
+            done[0] += len(line) if isinstance(line, (bytes, str)) else 0
+            yield line
+    nums, rows, skipped, size = [], [], [], 0
+    def flush():
+        scored, bad = _score_part(fns, rows, strict=False) if rows else ({fn.__name__: ([], None) for fn in fns}, {})
+        skipped.extend((nums[i], *why) for i, why in bad.items())
+        keep = [i for i in range(len(rows)) if i not in bad]
+        return {"lines": [nums[i] for i in keep], "rows": [rows[i] for i in keep], "scores": {k: s for k, (s, _) in scored.items()},
+                "reasons": {k: r for k, (_, r) in scored.items()}, "skipped": sorted(skipped), "bytes": done[0]}
+    for n, row, problem in iter_rows(sized(lines)):
+        if problem: skipped.append((n, *problem))
+        else: nums.append(n); rows.append(row); size += len(row["completion"]) if isinstance(row["completion"], str) else 0
+        if len(rows) >= chunk or size >= chunk_bytes or len(skipped) >= chunk:
+            yield flush()
+            nums, rows, skipped, size = [], [], [], 0
+    if rows or skipped: yield flush()
+
+
 # %% ../nbs/09_cli.ipynb #5ca673a9
+EXIT_OK, EXIT_NOTHING_SCORED, EXIT_USAGE, EXIT_ROWS_SKIPPED = 0, 1, 2, 3
+EXIT_CODES = f"""exit codes:
+  {EXIT_OK}  every row was scored
+  {EXIT_NOTHING_SCORED}  no row could be scored, or the run failed (a message says why; nothing is written)
+  {EXIT_USAGE}  usage error: a bad argument, an unknown reward, a file that cannot be read, an --out that cannot be written
+  {EXIT_ROWS_SKIPPED}  some rows were skipped (bad JSON, a ground truth of the wrong type, a row a reward refused);
+     the others were scored, and each skipped row is reported with its line number and reason"""
+_OUTPUTS = ("scores.jsonl", "skipped.jsonl")   # what the command writes besides the analysis
+
+class _UsageError(Exception): "An argument the command cannot work with; the message says which and why."
+
+def _open_input(file: str | None) -> tuple:
+    "(binary stream, name to show, size in bytes or None) of FILE, `-` (standard input) or the shipped sample."
+    if file == "-":
+        return getattr(sys.stdin, "buffer", sys.stdin), "<stdin>", None
+    path = Path(file) if file is not None else sample_path()
+    if path.is_dir(): raise _UsageError(f"{file} is a folder; give a JSONL file, or - to read standard input")
+    if not path.exists(): raise _UsageError(f"no such file: {file}")
+    try: f = open(path, "rb")
+    except OSError as e: raise _UsageError(f"cannot read {file}: {e.strerror}") from None
+    return f, str(path), os.fstat(f.fileno()).st_size if path.is_file() else None
+
+def _stage_out(out: str) -> tuple:
+    "(target folder, an empty folder beside it to write into): checked and made before any work."
+    target = Path(out)
+    if target.exists() and not target.is_dir():
+        raise _UsageError(f"--out {out} is an existing file; give a folder (it is made if missing), or move the file away")
+    base = target if target.is_dir() else target.absolute().parent
+    while not base.exists(): base = base.parent
+    if not base.is_dir(): raise _UsageError(f"--out {out}: {base} is a file, so no folder can be made under it")
+    try: return target, Path(tempfile.mkdtemp(prefix=".agent-tunix-score-", dir=base))
+    except OSError as e: raise _UsageError(f"--out {out}: cannot write in {base} ({e.strerror or e})") from None
+
+def _publish(staging: Path, target: Path) -> None:
+    "Move the finished outputs into place: the whole folder when new, else file by file (other files are left alone)."
+    if not target.is_dir():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try: os.replace(staging, target)
+        except OSError: shutil.move(str(staging), str(target))   # another file system
+        return
+    made = {p.name for p in staging.iterdir()}
+    for p in staging.iterdir(): os.replace(p, target / p.name)
+    for name in set(_OUTPUTS) - made: (target / name).unlink(missing_ok=True)   # e.g. skipped.jsonl of an earlier run
+    staging.rmdir()
+
+def _positive_int(text: str) -> int:
+    try: v = int(text)
+    except ValueError: v = 0
+    if v < 1: raise argparse.ArgumentTypeError(f"must be a positive whole number of characters, got {text!r}")
+    return v
+
+
+# %% ../nbs/09_cli.ipynb #7b5460b4
+def _analysis_log(max_chars: int):
+    from agent_tunix.analysis import RewardLog   # numpy and matplotlib only when asked for
+    return RewardLog(max_chars=max_chars)
+
+def _log_chunk(log, c: dict, first_row: int):
+    "Feed one scored chunk to the analysis, split by training step."
+    steps = [r.get("step", 0) for r in c["rows"]]
+    for s in sorted(set(steps)):
+        idx = [i for i, x in enumerate(steps) if x == s]
+        pick = (lambda xs: xs) if len(idx) == len(steps) else (lambda xs: None if xs is None else [xs[i] for i in idx])
+        rows = pick(c["rows"])
+        prompts = [completion_text(r.get("prompt", "")) for r in rows]
+        log.log_rows(s, {k: pick(v) for k, v in c["scores"].items()}, reasons={k: pick(v) for k, v in c["reasons"].items()},
+                     group_ids=prompts, prompts=prompts, completions=[completion_text(r["completion"]) for r in rows],
+                     index=[first_row + i for i in idx])
+
+def _score_file(source, label: str, size, fns: list, staging: Path | None, max_chars: int) -> tuple:
+    "Score the stream, writing scores, skipped rows and the analysis into `staging`: (exit code, RunningScores, skipped counts)."
+    run, skipped, shown, n_rows = RunningScores(), Counter(), 0, 0
+    log = _analysis_log(max_chars) if staging is not None else None
+    scores_f = open(staging / "scores.jsonl", "w", encoding="utf-8") if staging is not None else None
+    skipped_f = None
+    progress = progress_reporter(size, unit="bytes", tty_min=1_000_000, log_min=20_000_000) if size else None
+    try:
+        for c in score_stream(_lines(source) if isinstance(source, (io.BufferedIOBase, io.RawIOBase)) else source, fns):
+            for n, why, detail in c["skipped"]:
+                skipped[why] += 1
+                if shown < 20: print(f"skipped line {n}: {why} ({detail})", file=sys.stderr); shown += 1
+                if staging is not None:
+                    skipped_f = skipped_f or open(staging / "skipped.jsonl", "w", encoding="utf-8")
+                    skipped_f.write(json.dumps({"line": n, "reason": why, "detail": detail}) + "\n")
+            for name, scores in c["scores"].items(): run.add(name, scores, c["reasons"][name])
+            if staging is not None and c["rows"]:
+                names = list(c["scores"])
+                for j, n in enumerate(c["lines"]):
+                    rec = {"line": n, **{k: c["scores"][k][j] for k in names},
+                           **{f"{k}/reason": c["reasons"][k][j] for k in names if c["reasons"][k] is not None}}
+                    scores_f.write(json.dumps(rec) + "\n")
+                _log_chunk(log, c, n_rows)
+            n_rows += len(c["rows"])
+            if progress is not None: progress(c["bytes"], n_rows)
+    finally:
+        for f in (scores_f, skipped_f):
+            if f is not None: f.close()
+    if sum(skipped.values()) > shown: print(f"... and {sum(skipped.values()) - shown} more skipped rows", file=sys.stderr)
+    for fn in fns: run.failures[fn.__name__] = fn.failures
+    if not n_rows:
+        print(f"agent-tunix score: no row of {label} could be scored" + (f" ({sum(skipped.values())} skipped)" if skipped else ""),
+              file=sys.stderr)
+        return EXIT_NOTHING_SCORED, run, skipped
+    if staging is not None:
+        from agent_tunix.analysis import save_reward_analysis
+        save_reward_analysis(log, staging, skipped=dict(skipped))
+    return (EXIT_ROWS_SKIPPED if skipped else EXIT_OK), run, skipped
+
 def cmd_score(args) -> int:
-    path = Path(args.file) if args.file else sample_path()
-    if not path.exists(): print(f"agent-tunix score: no such file: {path}", file=sys.stderr); return 2
-    rows, problems = read_rows(path)
-    for p in problems[:20]: print(f"skipped {p}", file=sys.stderr)
-    if len(problems) > 20: print(f"... and {len(problems) - 20} more skipped lines", file=sys.stderr)
-    if not rows: print(f"agent-tunix score: no usable rows in {path}", file=sys.stderr); return 1
-    rewards = args.reward or list(DEFAULT_REWARDS)
-    try: scored = score_rows(rows, rewards, progress=progress_reporter(len(rows)))
-    except RewardArgumentError as e: print(f"agent-tunix score: {e}", file=sys.stderr); return 2
-    print(f"{len(rows)} completions from {path}" + (f" ({len(problems)} lines skipped)" if problems else ""))
-    print(summary_table(scored))
-    if args.out: write_outputs(rows, scored, Path(args.out), max_chars=args.max_chars)
-    return 1 if problems else 0
+    "`agent-tunix score`: check every argument, then stream the file through the rewards; outputs appear only when complete."
+    source, staging = None, None
+    try:
+        try:
+            source, label, size = _open_input(args.file)
+            fns = _reward_fns(args.reward or list(DEFAULT_REWARDS))
+            if args.out is not None: target, staging = _stage_out(args.out)
+        except (_UsageError, RewardArgumentError, RewardTypeError) as e:
+            print(f"agent-tunix score: error: {e}", file=sys.stderr); return EXIT_USAGE
+        code, run, skipped = _score_file(source, label, size, fns, staging, args.max_chars)
+        if code == EXIT_NOTHING_SCORED: return code
+        n_skipped = sum(skipped.values())
+        print(f"{run.count()} completions from {label}" + (f" ({n_skipped} rows skipped)" if n_skipped else ""))
+        print(run.table())
+        if n_skipped: print("skipped: " + ", ".join(f"{why} {c}" for why, c in skipped.most_common()), file=sys.stderr)
+        if staging is not None:
+            _publish(staging, target); staging = None
+            print(f"wrote {target / 'scores.jsonl'}" + (f" and {target / 'skipped.jsonl'}" if n_skipped else ""))
+            print(f"wrote the reward analysis: {target / 'report.md'} (summary.json, examples.csv, histograms.png, "
+                  f"reward_over_steps.png, dead_groups.png, categories.png)")
+        return code
+    finally:
+        if source is not None and source is not sys.stdin and source is not getattr(sys.stdin, "buffer", None): source.close()
+        if staging is not None: shutil.rmtree(staging, ignore_errors=True)   # a run that did not finish leaves nothing
 
 def write_outputs(rows: list, # the rows scored
                   scored: dict, # the result of `score_rows`
                   out: Path, # the folder to write
                   max_chars: int = 4000, # completions longer than this count as over length
                  ):
-    "Write scores.jsonl and the reward analysis into `out`."
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / "scores.jsonl", "w") as f:
-        for i, row in enumerate(rows):
-            rec = {"line": i, **{k: v["scores"][i] for k, v in scored.items()},
-                   **{f"{k}/reason": v["reasons"][i] for k, v in scored.items() if v["reasons"]}}
-            f.write(json.dumps(rec) + "\n")
-    print(f"wrote {out / 'scores.jsonl'}")
-    from agent_tunix.analysis import save_reward_analysis   # numpy and matplotlib only when asked for
-    written = save_reward_analysis(scored, out, rows=rows, max_chars=max_chars)
-    print(f"wrote the reward analysis: {written['report']} ({', '.join(p.name for k, p in written.items() if k != 'report')})")
+    "Write scores.jsonl and the reward analysis of rows already in memory into `out`, all at once when complete."
+    from agent_tunix.analysis import save_reward_analysis
+    target, staging = _stage_out(str(out))
+    try:
+        with open(staging / "scores.jsonl", "w", encoding="utf-8") as f:
+            for i, row in enumerate(rows):
+                rec = {"line": i + 1, **{k: v["scores"][i] for k, v in scored.items()},
+                       **{f"{k}/reason": v["reasons"][i] for k, v in scored.items() if v["reasons"]}}
+                f.write(json.dumps(rec) + "\n")
+        save_reward_analysis(scored, staging, rows=rows, max_chars=max_chars)
+        _publish(staging, target)
+    finally: shutil.rmtree(staging, ignore_errors=True)
 
 def cmd_rewards(args) -> int:
     for name, doc in list_reward_functions().items(): print(f"{name:<28}{doc}")
     return 0
 
+class _Parser(argparse.ArgumentParser):
+    "An argument parser whose errors are one line, with the usage exit code."
+    def error(self, message):
+        print(f"{self.prog}: error: {message} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
 def main(argv: list | None = None # arguments (default: sys.argv[1:])
-        ) -> int: # exit code: 0 fine, 1 some input lines were bad, 2 a usage or configuration error
+        ) -> int: # exit code: see EXIT_CODES (0 fine, 1 nothing scored, 2 usage error, 3 some rows skipped)
     "The `agent-tunix` command."
-    ap = argparse.ArgumentParser(prog="agent-tunix", description="Score completions with agent_tunix rewards.")
-    sub = ap.add_subparsers(dest="command", required=True)
-    sc = sub.add_parser("score", help="score a JSONL file of completions (default: the shipped sample)")
-    sc.add_argument("file", nargs="?", help="JSONL rows with 'completion' and columns such as 'answer'")
+    ap = _Parser(prog="agent-tunix", description="Score completions with agent_tunix rewards.", epilog=EXIT_CODES,
+                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sc = sub.add_parser("score", help="score a JSONL file of completions (default: the shipped sample)", epilog=EXIT_CODES,
+                        description="Score a JSONL file of completions, streaming it: any size, in bounded memory.",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    sc.add_argument("file", nargs="?", help="JSONL rows with 'completion' and columns such as 'answer'; - reads standard input")
     sc.add_argument("--reward", action="append", help=f"a registered name or dotted path; repeat for several (default: {', '.join(DEFAULT_REWARDS)})")
-    sc.add_argument("--out", help="folder to write per-row scores and the reward analysis (summary, report, plots, examples) into")
-    sc.add_argument("--max-chars", type=int, default=4000, help="completions longer than this count as over length in the analysis (default: 4000)")
+    sc.add_argument("--out", help="folder for per-row scores, skipped rows and the reward analysis (summary, report, plots, "
+                                  "examples); written beside it and moved into place only when complete")
+    sc.add_argument("--max-chars", type=_positive_int, default=4000, help="completions longer than this count as over length in the analysis (default: 4000)")
     sc.set_defaults(run=cmd_score)
     sub.add_parser("rewards", help="list the registered rewards").set_defaults(run=cmd_rewards)
-    args = ap.parse_args(argv)
-    return args.run(args)
+    try:
+        args = ap.parse_args(argv)
+        return args.run(args)
+    except SystemExit as e: return e.code if isinstance(e.code, int) else EXIT_USAGE   # --help, or a usage error already printed
+    except KeyboardInterrupt: print("agent-tunix: interrupted", file=sys.stderr); return 130
+    except OSError as e: print(f"agent-tunix: error: {e}", file=sys.stderr); return EXIT_NOTHING_SCORED
+

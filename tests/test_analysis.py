@@ -47,10 +47,11 @@ def test_bad_lines_are_reported_and_the_analysis_is_still_written(tmp_path):
     src.write_text('{"prompt": "p", "completion": "The answer is 4.", "answer": "4"}\n{broken\n'
                    '{"prompt": "p", "completion": "<answer>4 or 5</answer>", "answer": "4"}\n')
     p = _score(str(src), "--out", str(tmp_path / "out"))
-    assert p.returncode == 1
+    assert p.returncode == 3   # some rows were skipped, the others scored
     assert "skipped line 2: not valid JSON" in p.stderr
     summary = json.loads((tmp_path / "out" / "summary.json").read_text(), parse_constant=_no_nan)
     assert summary["completions"] == 2 and summary["categories"]["hedge"]["count"] == 1
+    assert summary["skipped"] == {"rows": 1, "reasons": {"not valid JSON": 1}}
     assert summary["rewards"]["check_answer"]["dead_group_share"] == 0.0   # one group (same prompt): 1.0 and 0.0
 
 
