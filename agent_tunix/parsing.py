@@ -13,9 +13,8 @@ from functools import lru_cache
 from typing import NamedTuple
 
 # %% auto #0
-__all__ = ['MAX_DIGITS', 'MAX_EXPONENT', 'ANSWER_TAGS', 'clean_math', 'strip_format_chars', 'Number', 'iter_numbers',
-           'words_to_digits', 'parse_number', 'Answer', 'extract_answer', 'normalize_text', 'GroundTruth',
-           'parse_ground_truth', 'find_numbers']
+__all__ = ['MAX_DIGITS', 'MAX_EXPONENT', 'ANSWER_TAGS', 'clean_math', 'Number', 'iter_numbers', 'words_to_digits', 'parse_number',
+           'Answer', 'extract_answer', 'normalize_text', 'GroundTruth', 'parse_ground_truth', 'find_numbers']
 
 # %% ../nbs/01_parsing.ipynb #78dedf02
 MAX_DIGITS = 100     # a number spelled with more digits than this is unparseable (bounded work)
@@ -24,6 +23,15 @@ MAX_EXPONENT = 300   # so is one whose decimal exponent is larger than this in s
 # Unicode minus signs and spaces that models and LaTeX renderers emit, mapped to ASCII.
 _ASCII = str.maketrans({'\u2212': '-', '\ufe63': '-', '\uff0d': '-', '\u00a0': ' ', '\u2009': ' ',
                         '\u202f': ' ', '\u2007': ' '})
+# Unicode format characters (category Cf: zero-width spaces and joiners, direction marks, the soft hyphen, the
+# word joiner, the byte-order mark) are invisible, so they are removed in the same pass. Listed as ranges (the
+# Unicode 15 set; a test checks it against `unicodedata`) so that importing stays instant.
+_CF_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
+              (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
+              (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
+              (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
+              (0xE0020, 0xE007F))
+_ASCII.update({cp: None for lo, hi in _CF_RANGES for cp in range(lo, hi + 1)})
 # LaTeX that only decorates a number: `{,}` and `\!` thousands separators, `\,` `\;` `\:` `\ ` spaces,
 # `\left` `\right`, the backslash of `\$` and `\%`, and math delimiters `\(` `\)` `\[` `\]`.
 _LATEX_NOISE = re.compile(r"\{,\}|\\[!,;: ]|\\left|\\right|\\(?=[$%])|\\[()\[\]]")
@@ -56,22 +64,6 @@ def clean_math(text: str # model text, e.g. an answer slot
         t = t.replace('{', ' ').replace('}', ' ')
     elif '×' in t or '*' in t: t = _TIMES_TEN.sub(r"\1e\2", t)
     return t
-
-# %% ../nbs/01_parsing.ipynb #b35e8b0a
-# Unicode format characters (category Cf: zero-width spaces and joiners, direction marks, soft hyphens, word
-# joiners, …). They are invisible, so "1\u200b0" reads as 10 to a person and must to a reward: removed before
-# reading. Listed as ranges (the Unicode 15 set; a test checks it against `unicodedata`) so import stays instant.
-_CF_RANGES = ((0x00AD, 0x00AD), (0x0600, 0x0605), (0x061C, 0x061C), (0x06DD, 0x06DD), (0x070F, 0x070F),
-              (0x0890, 0x0891), (0x08E2, 0x08E2), (0x180E, 0x180E), (0x200B, 0x200F), (0x202A, 0x202E),
-              (0x2060, 0x2064), (0x2066, 0x206F), (0xFEFF, 0xFEFF), (0xFFF9, 0xFFFB), (0x110BD, 0x110BD),
-              (0x110CD, 0x110CD), (0x13430, 0x1343F), (0x1BCA0, 0x1BCA3), (0x1D173, 0x1D17A), (0xE0001, 0xE0001),
-              (0xE0020, 0xE007F))
-_NO_FORMAT_CHARS = {cp: None for lo, hi in _CF_RANGES for cp in range(lo, hi + 1)}
-
-def strip_format_chars(text: str # any text
-                      ) -> str:  # the text without Unicode format characters (category Cf)
-    "Remove invisible format characters (zero-width spaces, direction marks, soft hyphens) that would split a number."
-    return text if text.isascii() else text.translate(_NO_FORMAT_CHARS)
 
 # %% ../nbs/01_parsing.ipynb #c6637209
 _NUMBER = re.compile(r"""
@@ -372,7 +364,7 @@ def extract_answer(response: str, # the model's completion
     "Find the last answer slot of `response` (else its last number) and read it."
     if not isinstance(response, str):
         raise TypeError(f"extract_answer expects the completion as a str, got {type(response).__name__}")
-    response = _before_next_turn(strip_format_chars(response), tags)
+    response = _before_next_turn(response, tags)
     slots = _slots(response, tags)
     for k, (start, source, content) in enumerate(slots):
         status, vals, pct, alt = _read_slot(content)
@@ -411,7 +403,6 @@ def _exact_value(v):
 def parse_ground_truth(truth: str # the reference answer: "72", "$1,000", "#### 72", a full GSM8K solution, or text
                       ) -> GroundTruth: # a number, a normalised text, or 'invalid'
     "Read a ground truth with the same rules as responses; cached, since trainers repeat each one per generation."
-    truth = strip_format_chars(truth)
     if normalize_text(truth) in _NOT_A_NUMBER: return GroundTruth('invalid', text=truth)
     v = parse_number(truth)
     if v is not None: return GroundTruth('number', _exact_value(v), truth, truth.rstrip().endswith('%'))

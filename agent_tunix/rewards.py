@@ -273,6 +273,14 @@ def match_format_approximately(response: str, # the model's completion
 
 # %% ../nbs/02_rewards.ipynb #d94db3aa
 _MAX_EXTRACTED = 100  # numbers listed in check_numbers' "extracted" (all of them are matched)
+_NUMBERS_TAIL = 16_384  # without a slot, the numbers of the response's last this-many characters are read (bounded work)
+
+def _tail(text: str) -> str:
+    "The end of `text` where its answer is, cut at a space so that no number is split."
+    if len(text) <= _NUMBERS_TAIL: return text
+    start = len(text) - _NUMBERS_TAIL
+    space = text.find(" ", start, start + 256)
+    return text[space + 1 if space >= 0 else start:]
 
 def _plain(v: Fraction):
     "A JSON-friendly number: int when whole, else float (or 'a/b' beyond the range of floats)."
@@ -304,7 +312,7 @@ def check_numbers(response: str, # the model's completion
     expected = [_expected_value(x) for x in expected_numbers]
     if not expected: raise RewardArgumentError("check_numbers: expected_numbers is empty; give at least one number")
     a = extract_answer(response)
-    found = find_numbers(a.text) if a.source not in ("last_number", "none") else find_numbers(response)
+    found = find_numbers(a.text) if a.source not in ("last_number", "none") else find_numbers(_tail(response))
     have = set(found)
     matches = [v in have for v in expected]
     return {"extracted": [_plain(v) for v in found[:_MAX_EXTRACTED]], "matches": matches, "score": sum(matches) / len(matches)}

@@ -265,3 +265,24 @@ def test_rewards_never_call_eval_at_run_time(monkeypatch):
               "The answer is 6*7.", "<answer>72</answer>"]:
         _all_rewards(r)
     assert check_answer("<answer>6*7</answer>", "42") == 0.0     # never computed
+
+
+# ---- Very long, number-dense completions: the answer is read from the end, so the verdict is right and the work
+# stays bounded (figures for 1 MB and 10 MB: bench/hostile.py). Each shape says what the reward must conclude.
+MB = 1_000_000
+DENSE = [  # (shape, 1 MB completion, check_answer verdict against "1", check_numbers' matches for [1, 2])
+    ("spaced_ones", " 1" * (MB // 2), (1.0, "correct"), [True, False]),            # last number: 1
+    ("answer_words", "answer " * (MB // 7), (0.0, "no_answer"), [False, False]),     # no slot that reads, no number
+    ("arabic_indic", "\u0661\u0662 " * (MB // 3), (0.0, "wrong"), [False, False]),  # the last number is 12
+    ("zero_width_digits", "2\u200b" * (MB // 2), (0.0, "unparseable"), [False, False]),  # one number of 500k digits
+    ("fractions", "1/" * (MB // 2) + "1", (1.0, "correct"), [True, False]),          # 1/1/1…: the last reads as 1/1
+    ("answer_then_turns", "The answer is 1.\n" + "Question: x\nThe answer is 2.\n" * (MB // 30), (1.0, "correct"),
+     [True, False]),                                                                  # every later turn is made up
+]
+
+@pytest.mark.parametrize("shape,text,verdict,matches", DENSE, ids=[d[0] for d in DENSE])
+def test_long_number_dense_completions(shape, text, verdict, matches):
+    d = check_answer.details(text, "1")
+    assert (d.score, d.reason) == verdict
+    assert check_numbers(text, [1, 2])["matches"] == matches
+    assert len(check_numbers(text, [1])["extracted"]) <= 100
