@@ -256,7 +256,9 @@ class BatchReward:
         for d in details:
             r = d.get("reason") if isinstance(d, Mapping) else getattr(d, "reason", None)
             if isinstance(r, str): counts[r] = counts.get(r, 0) + 1
-        for r in counts: self._reasons_seen.setdefault(r, None)
+        # every reason the reward declares, on every batch: TRL averages a metric over the batches that logged it,
+        # so a reason logged only from its first appearance on would be overstated
+        for r in (*(getattr(self.fn, "reasons", None) or ()), *counts): self._reasons_seen.setdefault(r, None)
         for r in self._reasons_seen: log_metric(f"{self.__name__}/reason/{r}", counts.get(r, 0) / n)
         log_metric(f"{self.__name__}/failures", failures / n)
 

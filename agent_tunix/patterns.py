@@ -121,12 +121,14 @@ class BoundReward:
         self._sign()
 
     def _sign(self):
-        "Expose the reward's signature without the bound parameters (read by `batch_reward` and `inspect`)."
+        "Expose the reward's signature without the bound parameters, and its details form and reasons where it has them."
+        self.reasons = getattr(self.fn, "reasons", None)
+        if getattr(self.fn, "details", None) is not None: self.details = self._details
         try: sig = inspect.signature(self.fn)
         except (TypeError, ValueError): return
         self.__signature__ = sig.replace(parameters=[p for p in sig.parameters.values() if p.name not in self.kwargs])
 
-    def __getstate__(self): return {k: v for k, v in self.__dict__.items() if k != "__signature__"}
+    def __getstate__(self): return {k: v for k, v in self.__dict__.items() if k not in ("__signature__", "details")}
     def __setstate__(self, state): self.__dict__.update(state); self._sign()
 
     def __call__(self, *args, **kwargs):
@@ -139,9 +141,13 @@ class BoundReward:
         if value is None: raise ValueError(f"{_name_of(self.fn)} returned {result!r:.80}, not a number")
         return self.weight * value
 
-    def details(self, response, *args, **kwargs):
-        "The reward's details form (unweighted), when it has one."
-        return self.fn.details(response, *args, **{**self.kwargs, **kwargs})
+    def _details(self, *args, **kwargs):
+        "The reward's details form (exposed as `.details` when it has one), its score weighted like the reward's."
+        d = self.fn.details(*args, **{**self.kwargs, **kwargs})
+        if self.weight == 1: return d
+        if hasattr(d, "_replace") and hasattr(d, "score"): return d._replace(score=self.weight * d.score)
+        if isinstance(d, Mapping) and _as_float(d) is not None: return {**d, "score": self.weight * _as_float(d)}
+        return d
 
     def __repr__(self): return f"BoundReward({_name_of(self.fn)}, kwargs={self.kwargs}, weight={self.weight:g})"
 

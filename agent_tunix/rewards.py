@@ -139,6 +139,7 @@ def check_answer(response: str, # the model's completion
     return _check(response, ground_truth, tags, metadata)[0]
 
 check_answer.details = check_answer_details  # the details form, found by `BatchReward.explain` and the analysis
+check_answer.reasons = ("correct", "near_miss", "wrong", "hedge", "no_answer", "unparseable", "gold_invalid")
 
 # %% ../nbs/02_rewards.ipynb #7fe3c5ef
 DEFAULT_FORMAT = "The answer is [NUM]."   # the seed's example format
@@ -255,6 +256,7 @@ def match_format_exactly(response: str, # the model's completion
     return match_format_details(response, expected_format, prompt, metadata).score
 
 match_format_exactly.details = match_format_details
+match_format_exactly.reasons = ("format_exact", "format_partial", "format_none")
 
 # %% ../nbs/02_rewards.ipynb #052ee1ec
 REASONING_TAGS = ("<reasoning>", "</reasoning>", "<answer>", "</answer>")
