@@ -22,9 +22,16 @@ REASONS = {
     "ok": "the reward returned a finite number in time",
     "timeout": "the reward did not return within the time limit; its worker was killed and replaced",
     "error": "the reward raised, or returned None, NaN, inf or something that is not a number",
-    "memory": "the reward ran out of memory (the worker's address-space limit)",
+    "memory": "the reward ran out of memory: one process over the address-space limit, or the worker's processes together over the memory limit",
     "crash": "the worker process died while scoring (segfault, os._exit, killed); it was replaced",
 }
+
+_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER, _CLONE_NEWPID = 1, 36, 0x20000000   # from <linux/prctl.h>, <sched.h>
+
+def _prctl(option: int, value: int) -> bool:
+    "Call Linux's `prctl(option, value)`; False where there is no such call or it fails."
+    try: return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except Exception: return False
 
 def _watch_lifeline(lifeline):
     "Exit this worker as soon as its guard's process is gone (the lifeline pipe then reads end-of-file)."
@@ -32,27 +39,31 @@ def _watch_lifeline(lifeline):
     except (EOFError, OSError): pass
     os._exit(0)
 
-def _die_with_parent(parent_pid: int):
-    "Ask Linux to SIGKILL this process when the thread that started it ends; exit now if that already happened."
-    try: ctypes.CDLL(None).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
-    except Exception: return
-    if os.getppid() != parent_pid: os._exit(0)
+def _die_with_parent(parent_pid: int | None):
+    "Ask Linux to SIGKILL this process when the thread that started it ends; exit now if that already happened (a parent other than `parent_pid`)."
+    if _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL) and parent_pid is not None and os.getppid() != parent_pid: os._exit(0)
 
-def _worker(conn, lifeline, fn: Callable, memory_limit: int | None, parent_pid: int | None):
-    "Score `(index, text, kwargs)` messages from `conn` with `fn` until the pipe closes."
-    signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the caller's to handle
-    if parent_pid: _die_with_parent(parent_pid)
+def _reap_orphans():
+    "Collect the exit status of every finished child, so that adopted orphans do not stay as zombies."
+    try:
+        while os.waitpid(-1, os.WNOHANG)[0]: pass
+    except ChildProcessError: pass
+
+def _worker(conn, lifeline, fn_bytes: bytes, memory_limit: int | None, isolation: str):
+    "Score `(index, text, kwargs)` messages from `conn` with the pickled reward `fn_bytes` until the pipe closes."
     threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True).start()
+    fn = pickle.loads(fn_bytes)   # imports the reward's module, before the memory limit (imports reserve address space)
     if memory_limit:
         import resource
         resource.setrlimit(resource.RLIMIT_AS, (memory_limit, memory_limit))
-    conn.send(("ready",))
+    conn.send(("ready", isolation))
     while True:
         try: msg = conn.recv()
         except (EOFError, OSError): return
         if msg is None: return
         i, text, kw = msg
         conn.send((i, *_score(fn, text, kw)))
+        if isolation == "namespace": _reap_orphans()   # the first process of a pid namespace adopts its orphans
 
 def _score(fn: Callable, text: str, kw: dict) -> tuple:
     "(reason, score or None, message) of one call of `fn`, never raising."
@@ -63,6 +74,106 @@ def _score(fn: Callable, text: str, kw: dict) -> tuple:
     value = _as_float(result)
     if value is None or not math.isfinite(value): return "error", None, f"returned {result!r}"[:500]
     return "ok", value, None
+
+# %% ../nbs/08_guards.ipynb #26604cf3
+_KEEPER_IGNORES = tuple(getattr(signal, n) for n in ("SIGHUP", "SIGINT", "SIGQUIT", "SIGTERM", "SIGUSR1", "SIGUSR2",
+                                                     "SIGALRM", "SIGTSTP", "SIGTTIN", "SIGTTOU") if hasattr(signal, n))
+
+def _isolate(prefer: str) -> str:
+    "Make this process's next child the first process of a new pid namespace, or else a subreaper of orphans; say which."
+    if prefer == "namespace":
+        try:
+            if ctypes.CDLL(None, use_errno=True).unshare(_CLONE_NEWPID) == 0: return "namespace"
+        except Exception: pass
+    return "subreaper" if _prctl(_PR_SET_CHILD_SUBREAPER, 1) else "session"
+
+def _exit_code(status: int) -> int:
+    "A child's wait status as an exit code: its own, or 128 + the signal that killed it, as shells report it."
+    code = os.waitstatus_to_exitcode(status)
+    return code if code >= 0 else 128 - code
+
+def _keeper(conn, lifeline, fn_bytes: bytes, memory_limit: int | None, parent_pid: int | None, prefer: str):
+    "Start the runner of the reward in its own session (and pid namespace, where allowed), wait for it, then clean up below."
+    os.setsid()                                   # out of the trainer's session and process group
+    for s in _KEEPER_IGNORES: signal.signal(s, signal.SIG_IGN)
+    if parent_pid: _die_with_parent(parent_pid)
+    isolation, keeper = _isolate(prefer), os.getpid()
+    runner = os.fork()
+    if runner == 0:
+        code = 1
+        try:
+            os.setsid()                           # its own group: kill(0, …) and killpg reach neither keeper nor trainer
+            for s in _KEEPER_IGNORES: signal.signal(s, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)   # Ctrl-C is the caller's to handle
+            _die_with_parent(None if isolation == "namespace" else keeper)   # inside the namespace getppid() is 0
+            _worker(conn, lifeline, fn_bytes, memory_limit, isolation); code = 0
+        except BaseException:
+            import traceback; traceback.print_exc()
+        finally:
+            sys.stderr.flush(); os._exit(code)
+    conn.close(); lifeline.close()
+    status = 0
+    while True:                                   # reap the runner, and the orphans a subreaper adopts
+        try: pid, status = os.wait()
+        except ChildProcessError: break
+        if pid == runner: break
+    if isolation != "namespace": _kill_tree(keeper, include_root=False)   # a namespace dies with its first process
+    os._exit(_exit_code(status))
+
+# %% ../nbs/08_guards.ipynb #37ecffc8
+_KILL_ROUNDS = 100   # passes over /proc at most: each stops every process found, so new ones soon stop appearing
+
+def _process_children() -> dict[int, list[int]]:
+    "The children of every process on the machine, read from /proc (empty where there is no /proc)."
+    children = collections.defaultdict(list)
+    try: names = os.listdir("/proc")
+    except OSError: return children
+    for name in names:
+        if not name.isdigit(): continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f: ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError): continue
+        children[ppid].append(int(name))
+    return children
+
+def _descendants(root: int, # a process
+                 children: Mapping, # `{pid: [child pids]}`, from `_process_children()`
+                ) -> list[int]: # `root` and every process below it, parents before their children
+    "`root` and every process below it."
+    tree = [root]
+    for p in tree: tree.extend(children.get(p, ()))
+    return tree
+
+def _kill_tree(root: int, include_root: bool = True):
+    "Stop `root` and every process below it, top down, until a pass finds no new one; then kill them all."
+    seen, stopped = (set() if include_root else {root}), []
+    for _ in range(_KILL_ROUNDS):
+        new = [p for p in _descendants(root, _process_children()) if p not in seen]
+        if not new: break
+        for p in new:
+            seen.add(p)
+            try: os.kill(p, signal.SIGSTOP); stopped.append(p)
+            except OSError: pass
+    if not stopped and include_root: stopped = [root]   # no /proc: the keeper at least
+    for p in stopped:
+        try: os.kill(p, signal.SIGKILL)
+        except OSError: pass
+
+# %% ../nbs/08_guards.ipynb #e21aaa27
+_MEMORY_POLL_S = 0.1   # seconds between two checks of the workers' memory while a batch runs
+
+def _memory_mb(pids: list[int]) -> float:
+    "The memory `pids` use together, in MB: the sum of their PSS, or of their resident sizes where PSS cannot be read."
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/smaps_rollup", "rb") as f:
+                total += next((int(l.split()[1]) << 10 for l in f if l.startswith(b"Pss:")), 0)
+        except OSError:
+            try:
+                with open(f"/proc/{p}/statm") as f: total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            except (OSError, ValueError, IndexError): pass
+    return total / (1 << 20)
 
 # %% ../nbs/08_guards.ipynb #d7bac6f1
 class GuardResult(NamedTuple):
@@ -82,24 +193,25 @@ def _start_process(proc):
     _STARTER[1].submit(proc.start).result()
 
 class _Worker:
-    "A worker process, its pipes, whether it has said it is ready, and the completion it is scoring."
-    def __init__(self, fn: Callable, memory_limit_mb: int | None, start_method: str):
+    "A worker (keeper process and the runner below it), its pipes, whether it is ready, and the completion it is scoring."
+    def __init__(self, fn_bytes: bytes, memory_limit_mb: int | None, start_method: str, prefer: str = "namespace"):
         ctx = mp.get_context(start_method)
         self.conn, child = ctx.Pipe()
         lifeline, self._lifeline = ctx.Pipe(duplex=False)   # we hold the writing end; the worker reads EOF when we are gone
         spawn = start_method == "spawn"   # a spawned worker's parent is us; a forkserver's child's is the forkserver
         limit = None if memory_limit_mb is None else memory_limit_mb << 20
-        self.proc = ctx.Process(target=_worker, args=(child, lifeline, fn, limit, os.getpid() if spawn else None), daemon=True)
+        self.proc = ctx.Process(target=_keeper, args=(child, lifeline, fn_bytes, limit, os.getpid() if spawn else None, prefer),
+                                daemon=True)
         _start_process(self.proc) if spawn else self.proc.start()
         child.close(); lifeline.close()
         self.ready, self.task, self.started = False, None, time.monotonic()   # task: (index, deadline, text) while scoring
 
     def stop(self):
-        "Kill the process at once and reap it."
+        "Kill the worker's whole process tree at once and reap the keeper."
         for c in (self.conn, self._lifeline):
             try: c.close()
             except OSError: pass
-        if self.proc.is_alive(): self.proc.kill()
+        if self.proc.is_alive(): _kill_tree(self.proc.pid)   # alive: not reaped, so the pid is still the keeper's
         self.proc.join(5)
 
 def _stop_all(workers: list):
@@ -108,9 +220,9 @@ def _stop_all(workers: list):
     workers.clear()
 
 # %% ../nbs/08_guards.ipynb #3408ceff
-def _check_importable(fn: Callable, name: str):
-    "Raise if `fn` cannot be pickled into a freshly started worker process."
-    try: pickle.dumps(fn)
+def _check_importable(fn: Callable, name: str) -> bytes:
+    "`fn` pickled, as it is sent to each worker; raise if a freshly started worker process could not load it."
+    try: fn_bytes = pickle.dumps(fn)
     except Exception as e:
         raise RewardTypeError(f"{name} cannot be sent to a worker process ({type(e).__name__}: {e}). Define it at module "
                               "level (a lambda or a nested function cannot be pickled), or as a callable object.") from None
@@ -118,6 +230,7 @@ def _check_importable(fn: Callable, name: str):
     if getattr(fn, "__module__", None) == "__main__" and not getattr(main, "__file__", None):
         raise RewardTypeError(f"{name} is defined in an interactive session (a notebook or REPL), which a worker process "
                               "cannot import. Put it in a module (a .py file) and import it from there.")
+    return fn_bytes
 
 # %% ../nbs/08_guards.ipynb #d5fa74fa
 _START_TIMEOUT = 60.0   # seconds a new worker may take to import the reward and say it is ready
@@ -131,6 +244,18 @@ def _fail(guard, reason: str, error: str, text: str = "") -> GuardResult:
                        "(see .counts).", guard.__name__, reason, error, _excerpt(text), guard.fallback)
     return GuardResult(guard.fallback, reason, error)
 
+def _new_worker(guard) -> _Worker:
+    "A worker for `guard`'s reward and settings, starting."
+    return _Worker(guard._fn_bytes, guard.memory_limit_mb, guard.start_method, guard._prefer_isolation)
+
+def _exit_message(code: int | None) -> str | None:
+    "What a worker's exit code says (None while it runs)."
+    if code is None: return None
+    if code > 128:
+        try: return f"worker killed by {signal.Signals(code - 128).name}"
+        except ValueError: pass
+    return f"worker exited with code {code}"
+
 def _replace(guard, w: _Worker, results: list, reason: str, error: str | None = None):
     "Stop `w`, start a worker in its place, and score its completion (if any) with the fallback for `reason`."
     if w.task is not None: results[w.task[0]] = _fail(guard, reason, error or REASONS[reason], w.task[2])
@@ -141,17 +266,26 @@ def _replace(guard, w: _Worker, results: list, reason: str, error: str | None = 
             raise RewardArgumentError(f"the workers of {guard.__name__} die as they start (exit code {code}): can a fresh "
                                       "interpreter import the reward and its module?")
     w.stop(); guard._workers.remove(w); guard.restarts += 1
-    guard._workers.append(_Worker(guard.fn, guard.memory_limit_mb, guard.start_method))
+    guard._workers.append(_new_worker(guard))
 
 def _receive(guard, w: _Worker, tasks: list, results: list, argument_errors: list):
-    "Read one message from `w`: its readiness, or the result of its completion."
+    "Read one message from `w`: its readiness (and isolation), or the result of its completion."
     msg = w.conn.recv()
-    if msg[0] == "ready": w.ready, guard._start_failures = True, 0; return
+    if msg[0] == "ready": w.ready, guard.isolation, guard._start_failures = True, msg[1], 0; return
     i, reason, value, error = msg
     w.task = None
     if reason == "ok": guard.counts["ok"] += 1; results[i] = GuardResult(value, "ok")
     elif reason == "argument": argument_errors.append(error); results[i] = GuardResult(guard.fallback, "error", error[1])
     else: results[i] = _fail(guard, reason, error, tasks[i][0])
+
+def _check_memory(guard, results: list):
+    "Replace each ready worker whose processes together use more than the memory limit (reason `memory`)."
+    children = _process_children()
+    for w in [w for w in guard._workers if w.ready]:
+        used = _memory_mb(_descendants(w.proc.pid, children))
+        if used > guard.memory_limit_mb:
+            _replace(guard, w, results, "memory", f"the worker's processes used {used:.0f} MB together, over the "
+                                                  f"limit of {guard.memory_limit_mb} MB")
 
 # %% ../nbs/08_guards.ipynb #77248068
 def _run(guard, tasks: list) -> list[GuardResult]:
@@ -160,28 +294,31 @@ def _run(guard, tasks: list) -> list[GuardResult]:
     guard._start_failures, workers = 0, guard._workers
     for w in [w for w in workers if w.task is not None]:   # still busy with a batch that was interrupted
         w.stop(); workers.remove(w)
-    while len(workers) < guard.n_workers: workers.append(_Worker(guard.fn, guard.memory_limit_mb, guard.start_method))
+    while len(workers) < guard.n_workers: workers.append(_new_worker(guard))
+    memory_check = time.monotonic() + _MEMORY_POLL_S if guard.memory_limit_mb else math.inf
     while pending or any(w.task for w in workers):
-        for w in workers:                            # hand out work
+        for w in list(workers):                      # hand out work
             if pending and w.ready and w.task is None:
+                if not w.proc.is_alive(): _replace(guard, w, results, "crash"); continue   # died while idle
                 i = pending.popleft()
                 try: w.conn.send((i, *tasks[i]))
                 except OSError: pending.appendleft(i); continue   # died while idle: its sentinel says so below
                 w.task = (i, time.monotonic() + guard.timeout, tasks[i][0])
-        deadlines = [w.task[1] for w in workers if w.task]
-        wait_s = max(0.0, min(deadlines) - time.monotonic()) if deadlines else 1.0
+        deadlines = [w.task[1] for w in workers if w.task] + [memory_check]
+        wait_s = min(1.0, max(0.0, min(deadlines) - time.monotonic()))
         owner = {o: w for w in workers for o in (w.conn, w.proc.sentinel)}
         for o in wait(list(owner), timeout=wait_s):
             w = owner[o]
             if w not in workers: continue              # already replaced in this round
             try:
                 if o is w.conn: _receive(guard, w, tasks, results, argument_errors); continue
-            except (EOFError, OSError): pass
-            _replace(guard, w, results, "crash", f"worker exited with code {w.proc.exitcode}" if o is w.proc.sentinel else None)
+            except (EOFError, OSError): w.proc.join(1.0)   # the runner is gone; its keeper follows at once
+            _replace(guard, w, results, "crash", _exit_message(w.proc.exitcode))
         now = time.monotonic()
         for w in list(workers):                        # hung workers, and workers that never got ready
             if w.task and now >= w.task[1]: _replace(guard, w, results, "timeout")
             elif not w.ready and now - w.started > _START_TIMEOUT: _replace(guard, w, results, "crash")
+        if now >= memory_check: _check_memory(guard, results); memory_check = time.monotonic() + _MEMORY_POLL_S
     if argument_errors:
         kind, message = argument_errors[0]
         raise (RewardTypeError if kind == "RewardTypeError" else RewardArgumentError)(message)
@@ -204,20 +341,22 @@ class GuardedReward:
         methods = [m for m in ("spawn", "forkserver") if m in mp.get_all_start_methods()]
         start_method = start_method or "spawn"
         if start_method not in methods: raise RewardArgumentError(f"start_method must be one of {methods}, got {start_method!r}")
-        _check_importable(self.fn, self.__name__)
+        self._fn_bytes = _check_importable(self.fn, self.__name__)
         self.timeout, self.n_workers, self.memory_limit_mb, self.start_method = float(timeout), workers, memory_limit_mb, start_method
+        self._prefer_isolation = "namespace"   # the strongest isolation that this machine allows (tests ask for less)
         self._setup()
 
     def _setup(self):
         "Fresh counters and an empty pool, stopped by `close()`, garbage collection or interpreter exit."
         self.counts, self.restarts, self.first_failure = collections.Counter(), 0, None
+        self.isolation = None   # what the workers got: "namespace", "subreaper" or "session"; None before the first start
         self._workers: list[_Worker] = []
         self._lock = threading.Lock()
         self._finalizer = weakref.finalize(self, _stop_all, self._workers)
 
     def __getstate__(self):
         "Pickle the settings, not the processes: a copy starts its own workers when first called."
-        drop = ("_workers", "_lock", "_finalizer", "counts", "restarts", "first_failure")
+        drop = ("_workers", "_lock", "_finalizer", "counts", "restarts", "first_failure", "isolation")
         return {k: v for k, v in self.__dict__.items() if k not in drop}
 
     def __setstate__(self, state): self.__dict__.update(state); self._setup()
@@ -251,7 +390,7 @@ def guarded_reward(fn: Callable, # a one-sample reward `fn(response, prompt="", 
                    timeout: float = 5.0, # seconds one call may take before its worker is killed
                    workers: int = 2, # worker processes
                    fallback: float = 0.0, # the score of a completion whose call fails, hangs or crashes
-                   memory_limit_mb: int | None = 2048, # address-space limit per worker (None: no limit)
+                   memory_limit_mb: int | None = 2048, # MB: the address space of each process, and the memory of a worker's processes together (None: no limit)
                    start_method: str | None = None, # 'spawn' (default) or 'forkserver'
                    name: str | None = None, # the name trainers log it under; default `fn.__name__`
                    columns: Mapping | None = None, # `{parameter: column}` as in `batch_reward`
@@ -261,9 +400,61 @@ def guarded_reward(fn: Callable, # a one-sample reward `fn(response, prompt="", 
                          start_method=start_method, name=name, columns=columns)
 
 # %% ../nbs/08_guards.ipynb #b21f095e
-def _misbehaving_reward(response: str, # "sleep", "allocate", "exit", "segfault", "raise", "nan", or any other text
+def _report_pid(path: str):
+    "Append this process's pid, as the whole machine numbers it (also from inside a pid namespace), to `path`."
+    try: pid = int(os.readlink("/proc/self"))   # /proc is the machine's: its `self` is the pid outside any namespace
+    except OSError: pid = os.getpid()
+    with open(path, "a") as f: f.write(f"{pid}\n")
+
+def _await_lines(path: str, n: int, within: float = 10.0):
+    "Wait until `path` holds `n` lines (the pids that children report), at most `within` seconds."
+    end = time.monotonic() + within
+    while time.monotonic() < end:
+        try:
+            with open(path) as f:
+                if len(f.read().split()) >= n: return
+        except FileNotFoundError: pass
+        time.sleep(0.01)
+
+def _start_child(path: str, megabytes: int = 0, escape: bool = False):
+    "Fork a child that reports its pid to `path`, then holds `megabytes` of written memory and sleeps; with `escape`, it leaves the session (setsid) and is orphaned (double fork)."
+    pid = os.fork()
+    if pid:
+        if escape: os.waitpid(pid, 0)   # the middle process exits at once, so the sleeper has no parent left
+        return
+    try:
+        if escape:
+            os.setsid()
+            if os.fork(): os._exit(0)
+        _report_pid(path)
+        hog = b"x" * (megabytes << 20)   # written bytes: resident memory, not only address space
+        time.sleep(3600)
+    finally: os._exit(0)
+
+def _proc_parent(pid: int | str) -> int:
+    "The parent of `pid` as /proc shows it: the machine's numbering, also from inside a pid namespace (0 if unknown)."
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f: return int(f.read().rsplit(b")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError): return 0
+
+def _signal_parent(through_proc: bool = False) -> float:
+    "Send the parent and its process group (with `through_proc`: the parent and grandparent /proc shows) every signal that ends a process by default; 1.0 if this process is still here after."
+    if through_proc: targets = [_proc_parent("self")]; targets.append(_proc_parent(targets[0]))
+    else: targets = [os.getppid()]   # once: a parent killed on the way would leave an adoptive one (init) in its place
+    targets = [p for p in targets if p > 1]
+    groups = []
+    for p in targets:
+        try: groups.append(os.getpgid(p))
+        except OSError: pass
+    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGKILL):
+        for send, target in [(os.killpg, g) for g in groups if g > 1] + [(os.kill, p) for p in targets]:
+            try: send(target, sig)
+            except OSError: pass
+    return 1.0
+
+def _misbehaving_reward(response: str, # "sleep", "allocate", "exit", "segfault", "raise", "nan", "signal parent", "signal ancestors", "fork N PATH", "escape hang|return PATH", "fork-allocate N MB PATH", or any other text
                        ) -> float: # the text's length, unless it asks for trouble
-    "A test reward that hangs, allocates without bound, exits, segfaults, raises or returns NaN on request."
+    "A test reward that hangs, allocates, exits, segfaults, raises, returns NaN, signals its parent or leaves children behind on request."
     if response == "sleep": time.sleep(3600)
     if response == "allocate":
         hog = []
@@ -272,4 +463,17 @@ def _misbehaving_reward(response: str, # "sleep", "allocate", "exit", "segfault"
     if response == "segfault": ctypes.string_at(0)
     if response == "raise": raise ValueError("asked to raise")
     if response == "nan": return float("nan")
+    if response == "signal parent": return _signal_parent()
+    if response == "signal ancestors": return _signal_parent(through_proc=True)
+    words = response.split()
+    if words[:1] == ["fork"] and len(words) == 3:            # N sleeping children, then hang
+        for _ in range(int(words[1])): _start_child(words[2])
+        _await_lines(words[2], int(words[1])); time.sleep(3600)
+    if words[:1] == ["escape"] and len(words) == 3:          # an orphan in its own session, then hang or return
+        _start_child(words[2], escape=True); _await_lines(words[2], 1)
+        if words[1] == "hang": time.sleep(3600)
+        return 1.0
+    if words[:1] == ["fork-allocate"] and len(words) == 4:   # N children holding MB each, then hang
+        for _ in range(int(words[1])): _start_child(words[3], megabytes=int(words[2]))
+        _await_lines(words[3], int(words[1])); time.sleep(3600)
     return float(len(response))
