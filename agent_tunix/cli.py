@@ -12,7 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from .core import (COLUMN_ALIASES, BatchReward, RewardArgumentError, RewardTypeError, batch_reward, completion_text,
-                              get_reward_function, list_reward_functions)
+                              get_reward_function, list_reward_functions, prompt_text)
 import agent_tunix.rewards, agent_tunix.patterns  # register the built-in and the pattern rewards (both stdlib-only)
 
 

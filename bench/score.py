@@ -1,33 +1,34 @@
 #!/usr/bin/env python
-"""Throughput of `agent-tunix score FILE --out DIR`: reading, scoring and the reward analysis.
+"""Throughput and peak memory of `agent-tunix score FILE [--out DIR]` on a large generated file.
 
 Run from the repository root:
 
-    python bench/score.py              # 100,000 generated rows, the default rewards
-    python bench/score.py --n 20000    # fewer rows
+    python bench/score.py                   # 1,000,000 rows, the default rewards
+    python bench/score.py --n 20000         # fewer rows
+    python bench/score.py --root OTHER      # measure another checkout (e.g. an older commit, exported with git archive)
 
 It prints figures only; nothing here asserts on timing.
 
-The rows are generated (seeded `random`): GSM8K-style arithmetic prompts, 8 completions per prompt (one
-GRPO group), with correct answers in tags or in a sentence, near misses, wrong answers, hedges, completions
-without an answer, and about 1 % long (2,000-8,000 characters) reasoning. They are written to a temporary
-JSONL file, then timed stage by stage exactly as `agent_tunix.cli.cmd_score` runs them:
+The rows are generated (seeded `random`) and written straight to a temporary JSONL file, never held in memory:
+GSM8K-style arithmetic prompts, 8 completions per prompt (one GRPO group), with correct answers in tags or in a
+sentence, near misses, wrong answers, hedges, completions without an answer, and about 1 % long (2,000-8,000
+characters) reasoning. A second file is the same with `--bad` (default 1 %) of its lines replaced by rows a
+careless pipeline writes: `"answer": true`, `"answer": ["4"]`, a line that is not JSON, and a 100,000-deep JSON
+line.
 
-* read: `read_rows(path)` (JSON parsing and checks);
-* score: `score_rows(rows)` with the default rewards (each reward's batch form and, where it has one, its
-  details form for the reasons);
-* analysis: `save_reward_analysis(scored, out, rows=rows)` (the `RewardLog`, statistics, categories, four
-  PNG plots, summary.json, report.md, examples.csv);
-* total: all three, as one `agent-tunix score FILE --out DIR` does (plus writing scores.jsonl, not timed);
-* command: the command itself in a fresh process (`main(["score", FILE, "--out", DIR])`), start-up,
-  scores.jsonl and all, with its exit code checked.
+Each run is the command in a fresh process, as a user runs it:
 
-Rates are rows per second, one process, wall time of one pass (`time.perf_counter`).
+* `score FILE` (summary table only), `score FILE --out DIR` (plus scores.jsonl and the whole reward analysis),
+  and `score BAD_FILE --out DIR` (the same with bad rows, which are skipped and reported);
+* rows/s is the rows of the file over the wall time of the whole process (start-up, reading, scoring, writing);
+* peak memory is the process's own `resource.getrusage(RUSAGE_SELF).ru_maxrss` at its end (the high-water mark
+  of its resident memory), printed by the process itself.
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import subprocess
@@ -36,69 +37,85 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+
+# The command, then its own peak resident memory on stderr's last line (ru_maxrss is in KiB on Linux).
+RUN = """
+import resource, sys
+from agent_tunix.cli import main
+try: code = main(sys.argv[1:])
+except BaseException as e: print(f"crashed: {type(e).__name__}: {str(e)[:200]}", file=sys.stderr); code = 1
+print("peak_kib", resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)
+raise SystemExit(code)
+"""
 
 
-def make_rows(n: int, seed: int = 0, k: int = 8) -> list:
-    "n rows, k completions per prompt, in the shapes a GRPO rollout produces."
-    rng = random.Random(seed)
-    rows = []
-    while len(rows) < n:
-        a, b, c = rng.randint(2, 99), rng.randint(2, 20), rng.randint(2, 20)
-        y = a + b * c
-        prompt = f"Tom has {a} apples and buys {b} bags of {c} apples. How many apples does he have now?"
-        work = f"{b} * {c} = {b * c}, and {a} + {b * c} = {y}"
-        for _ in range(k):
-            u = rng.random()
-            if rng.random() < 0.01: work_ = " ".join([work] * rng.randint(60, 250))    # long reasoning
-            else: work_ = work
-            if u < 0.35: text = f"<reasoning>{work_}</reasoning><answer>{y}</answer>"
-            elif u < 0.50: text = f"{work_}. The answer is {y}."
-            elif u < 0.60: text = f"<reasoning>{work_}</reasoning><answer>{y + max(1, y // 20)}</answer>"   # near miss
-            elif u < 0.80: text = f"<reasoning>{b} + {c} = {b + c}</reasoning><answer>{a + b + c}</answer>"  # wrong
-            elif u < 0.90: text = f"<reasoning>{work_}</reasoning><answer>{y} or {y + 2}</answer>"           # hedge
-            else: text = "I am not sure how to solve this one."                                          # no answer
-            rows.append({"prompt": prompt, "completion": text, "answer": str(y)})
-    return rows[:n]
+def write_rows(path: Path, n: int, seed: int = 0, k: int = 8, bad: float = 0.0) -> int:
+    "Write n rows (k completions per prompt, as a GRPO rollout produces), a share `bad` of them broken; returns the bad count."
+    rng, bad_rng, n_bad = random.Random(seed), random.Random(seed + 1), 0
+    broken = ['{"prompt": "p", "completion": "The answer is 4.", "answer": true}',
+              '{"prompt": "p", "completion": "The answer is 4.", "answer": ["4"]}',
+              '{"prompt": "p", "completion": "The answer is 4.", "answer": "4"',             # cut short: not JSON
+              "[" * 100_000 + "]" * 100_000]                                                # too deep to read
+    with open(path, "w", encoding="utf-8") as f:
+        i = 0
+        while i < n:
+            a, b, c = rng.randint(2, 99), rng.randint(2, 20), rng.randint(2, 20)
+            y = a + b * c
+            prompt = f"Tom has {a} apples and buys {b} bags of {c} apples. How many apples does he have now?"
+            work = f"{b} * {c} = {b * c}, and {a} + {b * c} = {y}"
+            for _ in range(min(k, n - i)):
+                u = rng.random()
+                work_ = " ".join([work] * rng.randint(60, 250)) if rng.random() < 0.01 else work   # long reasoning
+                if u < 0.35: text = f"<reasoning>{work_}</reasoning><answer>{y}</answer>"
+                elif u < 0.50: text = f"{work_}. The answer is {y}."
+                elif u < 0.60: text = f"<reasoning>{work_}</reasoning><answer>{y + max(1, y // 20)}</answer>"   # near miss
+                elif u < 0.80: text = f"<reasoning>{b} + {c} = {b + c}</reasoning><answer>{a + b + c}</answer>"  # wrong
+                elif u < 0.90: text = f"<reasoning>{work_}</reasoning><answer>{y} or {y + 2}</answer>"           # hedge
+                else: text = "I am not sure how to solve this one."                                          # no answer
+                if bad and bad_rng.random() < bad: f.write(broken[n_bad % len(broken)] + "\n"); n_bad += 1
+                else: f.write(json.dumps({"prompt": prompt, "completion": text, "answer": str(y)}) + "\n")
+                i += 1
+    return n_bad
+
+
+def run_command(root: Path, *args) -> dict:
+    "The command in a fresh process: exit code, wall seconds, peak MiB, and the last line it printed on stderr."
+    t = time.perf_counter()
+    p = subprocess.run([sys.executable, "-c", RUN, "score", *map(str, args)], capture_output=True, text=True,
+                       cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    wall = time.perf_counter() - t
+    err = p.stderr.strip().splitlines()
+    peak = int(err[-1].split()[-1]) / 1024 if err and err[-1].startswith("peak_kib") else float("nan")
+    said = next((l for l in reversed(err[:-1]) if l.strip()), "")
+    return {"code": p.returncode, "seconds": wall, "peak_mib": peak, "said": said}
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=100_000, help="rows (default 100,000)")
+    ap.add_argument("--n", type=int, default=1_000_000, help="rows in the file (default 1,000,000)")
+    ap.add_argument("--bad", type=float, default=0.01, help="share of broken lines in the second file (default 0.01)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose agent_tunix to measure (default: this one)")
     a = ap.parse_args(argv)
 
-    from agent_tunix.cli import DEFAULT_REWARDS, read_rows, score_rows
-    from agent_tunix.analysis import save_reward_analysis
-
-    print(f"agent-tunix score benchmark: {a.n:,} rows, rewards {', '.join(DEFAULT_REWARDS)}")
-    print(f"Python {sys.version.split()[0]} on {platform.platform()}, {__import__('os').cpu_count()} cpus")
-    rows = make_rows(a.n, a.seed)
+    print(f"agent-tunix score benchmark: {a.n:,} rows, the default rewards, code from {a.root}")
+    print(f"Python {sys.version.split()[0]} on {platform.platform()}, {os.cpu_count()} cpus")
     with tempfile.TemporaryDirectory() as d:
-        path = Path(d) / "rows.jsonl"
-        with open(path, "w", encoding="utf-8") as f:
-            for r in rows: f.write(json.dumps(r) + "\n")
-        print(f"input: {path.stat().st_size / 1e6:,.1f} MB, mean {sum(len(r['completion']) for r in rows) / a.n:,.0f} "
-              f"chars per completion")
-        times = {}
-        t = time.perf_counter(); rows, problems = read_rows(path); times["read"] = time.perf_counter() - t
-        assert not problems and len(rows) == a.n
-        t = time.perf_counter(); scored = score_rows(rows); times["score"] = time.perf_counter() - t
-        t = time.perf_counter(); written = save_reward_analysis(scored, Path(d) / "out", rows=rows)
-        times["analysis"] = time.perf_counter() - t
-        summary = json.loads(written["summary"].read_text())
-        t = time.perf_counter()
-        p = subprocess.run([sys.executable, "-c", "import sys; from agent_tunix.cli import main; sys.exit(main(sys.argv[1:]))",
-                            "score", str(path), "--out", str(Path(d) / "cli")], capture_output=True, text=True)
-        command = time.perf_counter() - t
-        assert p.returncode == 0 and (Path(d) / "cli" / "report.md").exists(), p.stderr
-    times["total"] = sum(times.values())
-    print(f"\n{'stage':<10}{'seconds':>10}{'rows/s':>14}")
-    for k, v in times.items(): print(f"{k:<10}{v:>10.2f}{a.n / v:>14,.0f}")
-    print(f"{'command':<10}{command:>10.2f}{a.n / command:>14,.0f}")
-    cats = {k: v["count"] for k, v in summary["categories"].items() if v["count"]}
-    print(f"\ncheck: {summary['completions']:,} completions, dead-group share (check_answer) "
-          f"{summary['rewards']['check_answer']['dead_group_share']:.1%}, categories {cats}")
+        good, bad = Path(d) / "rows.jsonl", Path(d) / "rows_with_bad.jsonl"
+        write_rows(good, a.n, a.seed)
+        n_bad = write_rows(bad, a.n, a.seed, bad=a.bad)
+        print(f"input: {good.stat().st_size / 1e6:,.1f} MB; the second file has {n_bad:,} broken lines\n")
+        runs = {"score FILE": run_command(a.root, good),
+                "score FILE --out DIR": run_command(a.root, good, "--out", Path(d) / "out"),
+                "score BAD_FILE --out DIR": run_command(a.root, bad, "--out", Path(d) / "out_bad")}
+        wrote = sorted(p.name for p in (Path(d) / "out").iterdir()) if (Path(d) / "out").is_dir() else []
+    print(f"{'command':<26}{'exit':>5}{'seconds':>10}{'rows/s':>12}{'peak MiB':>10}")
+    for name, r in runs.items():
+        print(f"{name:<26}{r['code']:>5}{r['seconds']:>10.1f}{a.n / r['seconds']:>12,.0f}{r['peak_mib']:>10,.0f}")
+    for name, r in runs.items():
+        if r["code"] not in (0, 3): print(f"\n{name} failed: {r['said']}")
+    print(f"\n--out wrote: {', '.join(wrote) or 'nothing'}")
 
 
 if __name__ == "__main__":
