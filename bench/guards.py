@@ -11,11 +11,17 @@ length of the text), so the second shows the guard's own cost: one pipe round tr
 to a worker process and back. "direct" is `batch_reward(fn)` in this process; "guarded, w
 workers" is `guarded_reward(fn, workers=w)` with its pool already started (the start-up, once per
 guard, is printed apart). Times are per completion, in microseconds; overhead = guarded - direct.
+
+Then the cost of holding a worker's whole process tree: which isolation the workers got, one check of
+the group memory limit (one pass over /proc plus the PSS of the worker's processes; it runs every
+`_MEMORY_POLL_S` while a batch runs, never for batches that finish sooner), and stopping a worker
+whose reward left three children behind (a tree kill) against a bare worker.
 It prints figures only; nothing here asserts on timing.
 """
-import argparse, os, random, time
+import argparse, os, random, tempfile, time
 
 from agent_tunix.core import batch_reward
+from agent_tunix import guards
 from agent_tunix.guards import _misbehaving_reward, guarded_reward
 from agent_tunix.rewards import check_answer
 
@@ -49,4 +55,33 @@ def main():
             print(f"  {label:14s} guarded, {w} worker{'s' if w > 1 else ' '}   {g:9.1f} us   overhead {g - direct:8.1f} us"
                   f"   (pool start {start * 1e3:.0f} ms)")
 
-if __name__ == "__main__": main()
+def tree_costs(repeat: int):
+    "Print the isolation, the cost of one group memory check and of stopping a worker with and without children."
+    if not hasattr(guards, "_kill_tree"): print("  (this version of the guards holds one process per worker)"); return
+    with guarded_reward(_misbehaving_reward, workers=1, timeout=60.0) as guard:
+        guard(completions=["x"])
+        w = guard._workers[0]
+        t = time.perf_counter()
+        for _ in range(repeat * 20): used = guards._memory_mb(guards._descendants(w.proc.pid, guards._process_children()))
+        check = (time.perf_counter() - t) / (repeat * 20)
+        n_procs = len(os.listdir("/proc"))
+        print(f"isolation: {guard.isolation}; group memory check {check * 1e3:.2f} ms "
+              f"(a worker of {used:.0f} MB, {n_procs} entries in /proc), every {guards._MEMORY_POLL_S} s of a batch")
+    for label, children in (("bare worker", 0), ("worker + 3 children", 3)):
+        ts = []
+        for _ in range(repeat):
+            with guarded_reward(_misbehaving_reward, workers=1, timeout=60.0) as guard, tempfile.TemporaryDirectory() as tmp:
+                if children:   # the reward forks and returns; its children sleep on
+                    import threading
+                    th = threading.Thread(target=guard, kwargs=dict(completions=[f"fork {children} {tmp}/pids"]), daemon=True)
+                    th.start()
+                    while not os.path.exists(f"{tmp}/pids") or len(open(f"{tmp}/pids").read().split()) < children: time.sleep(0.01)
+                    w = guard._workers[0]
+                else:
+                    guard(completions=["x"]); w = guard._workers[0]
+                t = time.perf_counter(); w.stop(); ts.append(time.perf_counter() - t)
+        print(f"  stop a {label:20s} {min(ts) * 1e3:7.1f} ms")
+
+if __name__ == "__main__":
+    main()
+    tree_costs(3)
