@@ -6,25 +6,26 @@ Docs: https://agent-tunix.github.io/agent_tunix/train.html.md"""
 
 # %% ../nbs/12_train.ipynb #e9f75d89
 from __future__ import annotations
-import dataclasses, difflib, hashlib, json, sys, time
+import dataclasses, difflib, hashlib, json, os, sys, time
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 
-from .core import RewardArgumentError, RewardTypeError
+from .core import BatchReward, RewardArgumentError, RewardTypeError, batch_reward
 from .evaluate import EvalSpec, evaluate
-from .patterns import parse_reward_spec, reward_fns
+from .guards import GuardedReward, guarded_reward
+from .patterns import BoundReward, parse_reward_spec, reward_fns
 from .data import batches, load_gsm8k_hf, load_gsm8k_jsonl, load_gsm8k_kaggle, load_gsm8k_tfds, synthetic_arithmetic
 from .models import ModelSpec, FAMILIES, GEMMA3_SIZES, load_model, make_mesh, reference_copy
 import agent_tunix.rewards  # noqa: F401  (registers the built-in rewards)
 
 # %% auto #0
 __all__ = ['CONF_DIR', 'DATA_SOURCES', 'DataSpec', 'GrpoSpec', 'GenerationSpec', 'OptimizerSpec', 'TrainingSpec', 'RunConfig',
-           'ConfigError', 'validate_config', 'normalize_overrides', 'compose_config', 'RewardRecorder', 'load_rows',
-           'warm_start_target', 'warm_start', 'save_weights', 'load_weights', 'warm_start_cached', 'reseeding_rollout',
-           'make_optimizer', 'build_learner', 'train', 'hydra_main', 'main']
+           'ConfigError', 'validate_config', 'normalize_overrides', 'compose_config', 'RewardFailureError',
+           'RewardRecorder', 'load_rows', 'warm_start_target', 'warm_start', 'save_weights', 'load_weights',
+           'warm_start_cached', 'reseeding_rollout', 'make_optimizer', 'build_learner', 'train', 'hydra_main', 'main']
 
 # %% ../nbs/12_train.ipynb #2212dce5
 CONF_DIR = Path(str(files("agent_tunix") / "conf"))
@@ -76,6 +77,10 @@ class TrainingSpec:
     "Rewards, length, optimiser and reporting (conf/training/*.yaml)."
     reward_function: str | tuple | dict = ("match_format_exactly", "check_answer")  # a reward spec: name, dotted path, list or {name: weight}
     reward_fallback: float = 0.0       # the score of a completion on which a reward fails (raises, returns None or NaN); use the reward's worst
+    reward_timeout: float | None = None # seconds one call of a one-sample reward may take: run them in worker processes (agent_tunix.guards) and score the fallback after the limit (null: in-process, no limit)
+    max_reward_failure_rate: float = 0.5 # stop the run when a reward fails on more than this share of a step's completions ...
+    max_reward_failure_steps: int = 3  # ... for this many steps in a row
+    warn_dead_group_steps: int = 3     # warn when a reward gives every completion of every GRPO group the same score for this many steps in a row (0: never)
     log_rewards: bool = False          # print per-step min/max/mean/std of each reward function
     save_reward_analysis: bool = False # write stats and scored completions to `analysis_dir`
     analysis_dir: str = "reward_analysis"
@@ -90,6 +95,12 @@ class TrainingSpec:
     checkpoint_dir: str | None = "checkpoints"  # save the trained weights here as <model.name>.npz (null: don't); `evaluate.py` reads them
     fsdp: int = 1
     tp: int = 1
+
+def _guard(c, timeout: float, fallback: float):
+    "The batch reward of spec component `c`, each call in a guard's worker process with `timeout`; batch-form and already guarded rewards as they are."
+    bound = BoundReward(c.fn, c.kwargs, c.weight, c.label)
+    if bound.batch_form: return batch_reward(bound, fallback=fallback)   # one call per batch: nothing to time per completion
+    return guarded_reward(bound, timeout=timeout, fallback=fallback, name=c.label)
 
 @dataclass(frozen=True)
 class RunConfig:
@@ -108,8 +119,10 @@ class RunConfig:
         return [c.label for c in parse_reward_spec(self.training.reward_function)]
 
     def rewards(self) -> list:
-        "The batch rewards GRPO is given: one weighted, named function per component of the spec, failing to `reward_fallback`."
-        return reward_fns(self.training.reward_function, fallback=self.training.reward_fallback)
+        "The batch rewards GRPO is given: one weighted, named function per component of the spec, failing to `reward_fallback` (guarded when `reward_timeout` is set)."
+        t = self.training
+        if t.reward_timeout is None: return reward_fns(t.reward_function, fallback=t.reward_fallback)
+        return [_guard(c, t.reward_timeout, t.reward_fallback) for c in parse_reward_spec(t.reward_function)]
 
     @property
     def checkpoint(self) -> Path | None:
@@ -127,10 +140,11 @@ def _suggest(key: str, choices) -> str:
     near = difflib.get_close_matches(key, list(choices), n=1)
     return f" Did you mean '{near[0]}'?" if near else ""
 
-def _home_of(key: str) -> str:
+def _home_of(key: str, value: str = "...") -> str:
     "Where `key` lives when it is in another group (e.g. `temperature` is in `generation`)."
     homes = [s for s, cls in _SECTIONS.items() if key in {f.name for f in dataclasses.fields(cls)}]
-    return f" '{key}' is in the '{homes[0]}' group: write {homes[0]}.{key}=..." if homes else ""
+    if len(homes) > 1: return f" '{key}' is a key of {' and '.join(homes)}: write {' or '.join(f'{h}.{key}={value}' for h in homes)}."
+    return f" '{key}' is in the '{homes[0]}' group: write {homes[0]}.{key}={value}" if homes else ""
 
 def _check_type(where: str, value, default):
     "Check `value` against the type of the field's default (ints pass as floats; None passes where the default is None)."
@@ -173,20 +187,80 @@ def validate_config(cfg) -> RunConfig: # the checked run
     run = RunConfig(**{k: _section(k, cls, cfg.get(k)) for k, cls in _SECTIONS.items()})
     try: parse_reward_spec(run.training.reward_function)
     except (RewardArgumentError, RewardTypeError) as e: raise ConfigError(f"training.reward_function: {e}") from None
+    except Exception as e: raise ConfigError(_import_failure(e, run.training.reward_function)) from None
     if run.model.family not in FAMILIES: raise ConfigError(f"model.family must be one of {FAMILIES}, got {run.model.family!r}")
     if run.model.family == "gemma3" and run.model.size not in GEMMA3_SIZES and not run.model.checkpoint:
         raise ConfigError(f"model.size={run.model.size!r} is not a released Gemma 3 size ({', '.join(GEMMA3_SIZES)}); "
                           "name one, or set model.checkpoint to a folder, Hugging Face id or kaggle: handle with a config.json")
     if run.data.source not in DATA_SOURCES: raise ConfigError(f"data.source must be one of {DATA_SOURCES}, got {run.data.source!r}")
     if run.data.source == "jsonl" and not run.data.path: raise ConfigError("data.source=jsonl needs data.path=<a JSONL file>")
+    if run.data.path and run.data.source in _PATH_KINDS: _check_data_path(run.data.source, run.data.path)
     if run.grpo.num_generations < 2: raise ConfigError(f"grpo.num_generations must be >= 2 (GRPO compares completions of one prompt), got {run.grpo.num_generations}")
     for k in ("max_steps", "batch_size", "warm_start_batch_size"):
         if getattr(run.training, k) < 1: raise ConfigError(f"training.{k} must be >= 1, got {getattr(run.training, k)}")
     if not np.isfinite(run.training.reward_fallback):
         raise ConfigError(f"training.reward_fallback must be a finite number (GRPO adds the rewards), got {run.training.reward_fallback}")
+    _check_reward_limits(run)
     if not run.optimizer.learning_rate > 0: raise ConfigError(f"optimizer.learning_rate must be > 0, got {run.optimizer.learning_rate}")
     if run.evaluate.num_samples < 0: raise ConfigError(f"evaluate.num_samples must be >= 0, got {run.evaluate.num_samples}")
     return run
+def _check_reward_limits(run: RunConfig):
+    "The failure, dead-group and time limits of the rewards; with a time limit, the rewards must reach worker processes."
+    t = run.training
+    if not 0 <= t.max_reward_failure_rate <= 1:
+        raise ConfigError(f"training.max_reward_failure_rate must be between 0 and 1 (a share of a step's completions; "
+                          f"1 never stops the run), got {t.max_reward_failure_rate}")
+    if t.max_reward_failure_steps < 1:
+        raise ConfigError(f"training.max_reward_failure_steps must be >= 1 (steps in a row), got {t.max_reward_failure_steps}")
+    if t.warn_dead_group_steps < 0: raise ConfigError(f"training.warn_dead_group_steps must be >= 0 (0: never warn), got {t.warn_dead_group_steps}")
+    if t.reward_timeout is None: return
+    if isinstance(t.reward_timeout, bool) or not isinstance(t.reward_timeout, (int, float)) or not 0 < t.reward_timeout < float("inf"):
+        raise ConfigError(f"training.reward_timeout must be a number of seconds > 0 (null: no limit), got {t.reward_timeout!r}")
+    try: run.rewards()
+    except (RewardArgumentError, RewardTypeError) as e:
+        raise ConfigError(f"training.reward_timeout runs each reward in worker processes, and {e}") from None
+
+_PATH_KINDS = {"jsonl": "a JSONL file", "huggingface": "a folder holding a local copy of openai/gsm8k",
+               "tfds": "the TFDS data_dir folder"}
+
+def _check_data_path(source: str, path: str):
+    "`data.path` exists (tfds may build a missing folder), is the kind of path `source` reads, and can be read."
+    p, what = Path(path).expanduser(), _PATH_KINDS[source]
+    fix = f"set data.path to {what} (data.source={source})"
+    if not p.exists():
+        if source == "tfds": return
+        raise ConfigError(f"data.path={path} does not exist; {fix}")
+    if source == "jsonl" and p.is_dir(): raise ConfigError(f"data.path={path} is a folder; {fix}")
+    if source != "jsonl" and not p.is_dir(): raise ConfigError(f"data.path={path} is a file; {fix}")
+    try:
+        if p.is_dir(): os.listdir(p)
+        else:
+            with open(p, "rb") as f: f.read(1)
+    except OSError as e: raise ConfigError(f"cannot read data.path={path} ({e.strerror or e}); {fix}, readable by this user") from None
+
+def _spec_paths(spec) -> list[str]:
+    "The dotted import paths named in a reward spec (names, mapping keys, `name:` entries)."
+    if isinstance(spec, str): return [spec] if "." in spec else []
+    if isinstance(spec, dict): return [p for k, v in spec.items() for p in _spec_paths(v if k == "name" else k)]
+    if isinstance(spec, (list, tuple)): return [p for x in spec for p in _spec_paths(x)]
+    return []
+
+def _import_failure(e: BaseException, spec) -> str:
+    "The message for a reward module that raised while it was imported: which module, what, where, and how to see more."
+    import traceback
+    if isinstance(e, SyntaxError): where, what = (e.filename, e.lineno), f"SyntaxError: {e.msg}"
+    else:
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.name == "<module>"]
+        where, what = ((frames[-1].filename, frames[-1].lineno) if frames else (None, None)), f"{type(e).__name__}: {e}"
+    mods = [p.rpartition(".")[0] for p in _spec_paths(spec)]
+    path = Path(where[0] or "").with_suffix("")
+    mod = next((m for m in mods if path.parts[-len(m.split(".")):] == tuple(m.split("."))
+                or path.parts[-len(m.split(".")) - 1:] == (*m.split("."), "__init__")), mods[0] if mods else None)
+    at = f" ({where[0]}, line {where[1]})" if where[0] else ""
+    check = f"; `python -c 'import {mod}'` shows the whole error" if mod else ""
+    return (f"training.reward_function: importing the reward module{f' {mod}' if mod else ''} failed with {what}{at}. "
+            f"Fix the module{check}.")
+
 
 # %% ../nbs/12_train.ipynb #d91667f7
 def _known_keys() -> set[str]:
@@ -194,9 +268,11 @@ def _known_keys() -> set[str]:
 
 def normalize_overrides(overrides: list[str] # Hydra overrides such as "training.log_rewards=true"
                        ) -> list[str]: # the same, with `+` dropped from keys the config always has
-    "Let `+key=value` override a key the config already defines (the seed's form), a misspelt key reach `validate_config`, and a reward mapping replace the default list."
+    "Let `+key=value` override a key the config already defines (the seed's form), a misspelt key reach `validate_config`, and a reward mapping replace the default list; refuse an unknown group with `ConfigError`."
     known, out = _known_keys(), []
+    own_configs = not any(o.startswith(("--config-dir", "-cd")) for o in overrides)   # only the packaged configs exist
     for o in overrides:
+        _check_override(o, own_configs)
         key = o.partition("=")[0]
         if o.startswith("+") and not o.startswith("++") and key[1:] in known: o = o[1:]
         elif not o.startswith(("+", "~")) and "=" in o and "." in key and key.partition(".")[0] in _SECTIONS and key not in known:
@@ -206,6 +282,27 @@ def normalize_overrides(overrides: list[str] # Hydra overrides such as "training
         out.append(o)
     return out
 
+def _group_options(group: str) -> list[str]: return sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+
+def _check_override(o: str, own_configs: bool = True):
+    "Raise `ConfigError` for an override Hydra would refuse with its own words: an unknown group or top-level key, a config file that does not exist."
+    if o.startswith("-") or "=" not in o: return                     # Hydra's flags and their values
+    key, _, value = o.partition("=")
+    key = key.lstrip("+~")
+    if key.startswith("hydra") or "/" in key: return                   # Hydra's own settings (hydra.run.dir=..., hydra/job_logging=...)
+    if "." in key:
+        group = key.partition(".")[0]
+        if group not in _SECTIONS:
+            raise ConfigError(f"unknown config group '{group}'.{_suggest(group, _SECTIONS)} The groups are: "
+                              f"{', '.join(_SECTIONS)}; a key is written <group>.<key>=value (got '{o}').")
+    elif key not in _SECTIONS:
+        hint = _home_of(key, value) or _suggest(key, _SECTIONS)
+        raise ConfigError(f"'{o}' sets no key: '{key}' is not a config group.{hint} The groups are: {', '.join(_SECTIONS)}.")
+    elif own_configs and not set(value.split(",")) <= {*_group_options(key), "null"}:   # (a comma: a multirun sweep)
+        options = _group_options(key)
+        raise ConfigError(f"no {key} config '{value}'.{_suggest(value, options)} The {key} configs are: {', '.join(options)} "
+                          f"(files in {CONF_DIR / key}); or set single keys, e.g. {key}.<key>=value.")
+
 def compose_config(overrides: list[str] = (), # Hydra overrides
                   ): # the composed DictConfig (unchecked; see `validate_config`)
     "Compose the packaged Hydra config with `overrides`, without running anything."
@@ -214,23 +311,59 @@ def compose_config(overrides: list[str] = (), # Hydra overrides
         return compose(config_name="config", overrides=normalize_overrides(list(overrides)))
 
 # %% ../nbs/12_train.ipynb #e690bbd4
+class RewardFailureError(RuntimeError):
+    "A reward failed on most completions for several steps in a row; the message names it, its failure rate, its first error and the fix."
+
+def _failure_sources(fn) -> list:
+    "The failure counters inside a batch reward: its lifts (`BatchReward.failures`) and guards (`GuardedReward.counts`), following `.fn` and `.terms`."
+    found, todo, seen = [], [fn], set()
+    while todo:
+        f = todo.pop()
+        if f is None or id(f) in seen: continue
+        seen.add(id(f))
+        if isinstance(f, (BatchReward, GuardedReward)): found.append(f)
+        todo += [getattr(f, "fn", None), *getattr(f, "terms", ())]
+    return found
+
+def _failures(sources: list) -> int:
+    "How many completions the counters in `sources` have failed on so far (a guard's reasons other than `ok`)."
+    return sum(s.failures if isinstance(s, BatchReward) else sum(v for k, v in s.counts.items() if k != "ok") for s in sources)
+
+def _first_failure(sources: list) -> str:
+    "The first failure any of `sources` reported: the error and the completion."
+    f = next((s.first_failure for s in sources if s.first_failure), None)
+    if f is None: return "not recorded"
+    return f"{f['reason'] + ': ' if 'reason' in f else ''}{f['error']} (on the completion {f['completion']!r})"
+
 class _Recorded:
-    "A batch reward that records its scores in a `RewardRecorder`."
+    "A batch reward that records its scores, and how many of them are fallbacks for failures, in a `RewardRecorder`."
     def __init__(self, fn, log: "RewardRecorder"):
-        self.fn, self.log = fn, log
+        self.fn, self.log, self._sources = fn, log, _failure_sources(fn)
         self.__name__ = self.__qualname__ = fn.__name__
     def __call__(self, prompts=None, completions=None, **columns) -> list[float]:
+        before = _failures(self._sources)
         scores = self.fn(prompts, completions, **columns)
-        self.log.record(self.__name__, prompts, completions, scores, columns)
+        self.log.record(self.__name__, prompts, completions, scores, columns, failures=_failures(self._sources) - before,
+                        first_failure=lambda: _first_failure(self._sources))
         return scores
 
 class RewardRecorder:
     "Per-step statistics of each reward function in a training run (and, optionally, the scored completions)."
     def __init__(self, verbose: bool = False, keep_completions: bool = False, out=None,
-                 progress: int | None = None): # show a progress bar (on stderr) over this many training steps
+                 progress: int | None = None, # show a progress bar (on stderr) over this many training steps
+                 num_generations: int | None = None, # completions per prompt, in runs of this length (a GRPO group); None: group by prompt text
+                 max_failure_rate: float = 1.0, # raise `RewardFailureError` when a reward fails on more than this share of a step's completions...
+                 max_failure_steps: int = 3, # ...for this many steps in a row (a rate of 1 never stops)
+                 warn_dead_steps: int = 0): # warn once when every group of a reward is dead for this many steps in a row (0: never)
         self.verbose, self.keep_completions, self.out, self.progress = verbose, keep_completions, out, progress
+        self.num_generations, self.max_failure_rate, self.max_failure_steps = num_generations, max_failure_rate, max_failure_steps
+        self.warn_dead_steps = warn_dead_steps
         self._order, self._fns, self._last, self._bar = [], {}, {}, None
-        self.stats: list[dict] = []        # {"step", "mode", "reward", "min", "max", "mean", "std", "n", "time"}
+        self._failed, self._failing, self._dead = {}, {}, {}   # reward -> failures so far / steps in a row over the rate / all dead
+        self.warnings: dict = {}           # reward -> the warning given about it (once)
+        self._first: dict = {}             # reward -> its first failure, in words
+        self.steps_done = 0                # training steps whose rewards are all recorded
+        self.stats: list[dict] = []        # {"step", "mode", "reward", "min", "max", "mean", "std", "n", "failures", "dead_group_share", "time"}
         self.completions: dict = {}        # (mode, step) -> rows {"prompt", "completion", columns..., reward: score}
         self._calls: dict = {}             # (reward, mode) -> number of calls so far
         self.evaluations: dict = {}        # "before"/"after" -> `evaluate` results; "grpo_seconds"
@@ -241,29 +374,91 @@ class RewardRecorder:
         return [_Recorded(f, self) for f in fns]
 
     def _tick(self):
-        "Advance the progress bar by one training step, showing each reward's latest mean."
+        "Advance the progress bar by one training step, showing each reward's latest mean and its failures so far."
         if self._bar is None:
             from tqdm import tqdm
             self._bar = tqdm(total=self.progress, desc="GRPO", unit="step", file=sys.stderr)
+        self._bar.set_postfix({n: f"{self._last[n]:.2f}" + (f" ({self._failed[n]} failed)" if self._failed.get(n) else "")
+                               for n in self._order if n in self._last}, refresh=False)
         self._bar.update(1)
-        self._bar.set_postfix({n: f"{self._last[n]:.2f}" for n in self._order if n in self._last}, refresh=False)
+
+    def _write(self, line: str, file=None):
+        "Print a line through the progress bar's writer, which clears the bar and redraws it below the line."
+        file = self.out or file or sys.stdout
+        if self._bar is None: print(line, file=file, flush=True); return
+        from tqdm import tqdm
+        tqdm.write(line, file=file)
+        if hasattr(file, "flush"): file.flush()
+
+    def _group_share(self, prompts, scores: np.ndarray) -> float | None:
+        "The share of this call's GRPO groups whose scores are all equal (`agent_tunix.analysis.dead_group_share`)."
+        from agent_tunix.analysis import dead_group_share
+        g = self.num_generations
+        if g and scores.size and scores.size % g == 0: return dead_group_share(scores.reshape(-1, g))
+        if prompts is not None and len(prompts) == scores.size and scores.size: return dead_group_share(scores, [str(p) for p in prompts])
+        return None
+
+    def failures(self, mode: str = "train") -> dict[str, int]:
+        "`{reward: completions it failed on}` for `mode`, every reward listed."
+        out = {}
+        for r in self.stats:
+            if r["mode"] == mode: out[r["reward"]] = out.get(r["reward"], 0) + r.get("failures", 0)
+        return out
+
+    def report(self) -> list[str]:
+        "Lines for the end of a run: each reward's failures (count, share, first error) and the warnings given."
+        n = {}
+        for r in self.stats:
+            if r["mode"] == "train": n[r["reward"]] = n.get(r["reward"], 0) + r["n"]
+        lines = [f"{name} failed on {k} of {n[name]} completions ({100 * k / n[name]:.1f} %) and scored the fallback there; "
+                 f"first failure: {self._first.get(name, 'not recorded')}" for name, k in self.failures().items() if k]
+        if self.warnings: lines += ["Rewards that taught nothing:", *(f"  {w}" for w in self.warnings.values())]
+        return lines
+
+    def _check_failures(self, name: str, row: dict, first_failure) -> RewardFailureError | None:
+        "Count steps in a row on which `name` failed on more than the allowed share; the error to raise once there are too many."
+        over = row["failures"] > self.max_failure_rate * row["n"]
+        k = self._failing[name] = self._failing.get(name, 0) + 1 if over else 0
+        if k < self.max_failure_steps: return None
+        return RewardFailureError(
+            f"{name} failed on {row['failures']} of {row['n']} completions ({100 * row['failures'] / row['n']:.0f} %) at step "
+            f"{row['step']}, and on more than training.max_reward_failure_rate={self.max_failure_rate:g} of them for "
+            f"{k} steps in a row, so it scored only the fallback. First failure: {self._first.get(name, first_failure())}. "
+            f"Fix the reward (try it on completions with `agent-tunix score FILE --reward <name or dotted path>`), or, if "
+            f"such failures are expected, raise training.max_reward_failure_rate (1 never stops) or "
+            f"training.max_reward_failure_steps.")
+
+    def _check_dead(self, name: str, row: dict, scores: np.ndarray):
+        "Warn once when every GRPO group of `name` has had equal scores for `warn_dead_steps` steps in a row."
+        dead = row.get("dead_group_share") == 1.0 and row["failures"] < row["n"]   # all fallbacks: the failure count says it
+        k = self._dead[name] = self._dead.get(name, 0) + 1 if dead else 0
+        if not self.warn_dead_steps or k != self.warn_dead_steps or name in self.warnings: return
+        same = f"all {scores[0]:g}" if np.ptp(scores) == 0 else "each group its own value"
+        self.warnings[name] = (
+            f"{name}: every GRPO group had equal rewards for {k} steps in a row ({same}): its advantages are 0, so it "
+            f"teaches nothing. Check it with `agent-tunix score`, make it graded, or warm-start the model so that it "
+            f"earns the reward sometimes.")
+        self._write(f"warning: {self.warnings[name]}", sys.stderr)
 
     def close(self):
         "Close the progress bar."
         if self._bar is not None: self._bar.close(); self._bar = None
 
-    def record(self, name: str, prompts, completions, scores, columns: dict):
+    def record(self, name: str, prompts, completions, scores, columns: dict,
+               failures: int = 0, # how many of `scores` are fallbacks for failed calls
+               first_failure=lambda: "not recorded"): # () -> the reward's first failure, in words
+        "Record one call of reward `name`: its statistics, failures and dead-group share; print, tick, warn or stop as configured."
         mode = str(columns.get("mode", "train"))
         step = self._calls[(name, mode)] = self._calls.get((name, mode), 0) + 1
         s = np.asarray(scores, dtype=float)
         row = {"step": step, "mode": mode, "reward": name, "min": float(s.min()), "max": float(s.max()),
-               "mean": float(s.mean()), "std": float(s.std()), "n": int(s.size), "time": time.perf_counter()}
+               "mean": float(s.mean()), "std": float(s.std()), "n": int(s.size), "failures": int(failures),
+               "dead_group_share": self._group_share(prompts, s), "time": time.perf_counter()}
         self.stats.append(row)
-        if mode == "train": self._last[name] = row["mean"]
-        if self.progress and mode == "train" and self._order and name == self._order[-1]: self._tick()
         if self.verbose:
-            print(f"[{mode} step {step}] {name}: min {row['min']:.3f} max {row['max']:.3f} mean {row['mean']:.3f} "
-                  f"std {row['std']:.3f}", file=self.out or sys.stdout, flush=True)
+            fails = f" failed {failures}/{row['n']}" if failures else ""
+            self._write(f"[{mode} step {step}] {name}: min {row['min']:.3f} max {row['max']:.3f} mean {row['mean']:.3f} "
+                        f"std {row['std']:.3f}{fails}")
         if self.keep_completions:
             rows = self.completions.setdefault((mode, step), [])
             if not rows:
@@ -272,6 +467,16 @@ class RewardRecorder:
                     rows.append({"step": step, "mode": mode, "prompt": str(prompts[i]), "completion": str(c),
                                  **{k: (v[i].item() if hasattr(v[i], "item") else v[i]) for k, v in cols.items()}})
             for r, x in zip(rows, scores): r[name] = float(x)
+        if mode != "train": return
+        self._last[name] = row["mean"]
+        self._failed[name] = self._failed.get(name, 0) + row["failures"]
+        if row["failures"] and name not in self._first: self._first[name] = first_failure()
+        stop = self._check_failures(name, row, first_failure)
+        if self._order and name == self._order[-1]:
+            self.steps_done += 1
+            if self.progress: self._tick()
+        self._check_dead(name, row, s)
+        if stop is not None: raise stop
 
     def means(self, mode: str = "train") -> dict[str, list[float]]:
         "`{reward: [mean per step]}` for `mode`."
@@ -323,9 +528,10 @@ def load_rows(spec: DataSpec) -> tuple[list[dict], list[dict]]: # (train rows, h
     if spec.source == "synthetic":
         make = lambda n, seed: synthetic_arithmetic(n, seed, tuple(spec.ops), spec.max_operand, spec.template)
         return make(spec.num_train, spec.seed), make(spec.num_eval, spec.seed + 1)
-    load = {"jsonl": lambda split: load_gsm8k_jsonl(spec.path, spec.template),
-            "huggingface": lambda split: load_gsm8k_hf(split, spec.template, path=spec.path),
-            "tfds": lambda split: load_gsm8k_tfds(split, spec.template, data_dir=spec.path),
+    path = str(Path(spec.path).expanduser()) if spec.path else None
+    load = {"jsonl": lambda split: load_gsm8k_jsonl(path, spec.template),
+            "huggingface": lambda split: load_gsm8k_hf(split, spec.template, path=path),
+            "tfds": lambda split: load_gsm8k_tfds(split, spec.template, data_dir=path),
             "kaggle": lambda split: load_gsm8k_kaggle(split, spec.template)}[spec.source]
     rows = load(spec.split)
     if spec.limit is not None: rows = rows[:spec.limit]
@@ -481,7 +687,9 @@ def train(run: RunConfig, # the checked configuration (see `validate_config`)
     "Warm-start if asked, evaluate, run GRPO for `run.training.max_steps` steps, evaluate again, save the analysis if asked."
     t, say = run.training, (lambda *a: print(*a, file=out or sys.stdout, flush=True))
     train_rows, eval_rows = rows if rows is not None else load_rows(run.data)
-    log = RewardRecorder(verbose=t.log_rewards, keep_completions=t.save_reward_analysis, out=out, progress=t.max_steps)
+    log = RewardRecorder(verbose=t.log_rewards, keep_completions=t.save_reward_analysis, out=out, progress=t.max_steps,
+                         num_generations=run.grpo.num_generations, max_failure_rate=t.max_reward_failure_rate,
+                         max_failure_steps=t.max_reward_failure_steps, warn_dead_steps=t.warn_dead_group_steps)
     mesh = make_mesh(t.fsdp, t.tp)
     model, tokenizer = load_model(run.model, mesh)
     _check_prompt_lengths(train_rows + eval_rows, tokenizer, run.generation.max_prompt_length)
@@ -492,13 +700,22 @@ def train(run: RunConfig, # the checked configuration (see `validate_config`)
     learner = build_learner(run, log, model, tokenizer, mesh)
     start = time.perf_counter()
     try: learner.train(batches(train_rows, t.batch_size, seed=t.seed))
+    except KeyboardInterrupt:   # Tunix's reward thread may still be inside a reward: leave it (and its guards) alone
+        raise KeyboardInterrupt(f"interrupted (Ctrl-C) after {log.steps_done} of {t.max_steps} steps; the weights were not saved") from None
+    except RewardFailureError: _close_guards(log); raise   # raised by the reward thread once its call was over
     finally: log.close()
+    _close_guards(log)
     log.evaluations["grpo_seconds"] = time.perf_counter() - start
     model = learner.rl_cluster.actor_trainer.model   # the trained actor (Tunix may have resharded it into a new module)
     if eval_rows: log.evaluations["after"] = score(); say(f"held-out after GRPO: {_brief(log.evaluations['after'])}")
     if run.checkpoint is not None: save_weights(model, run.checkpoint)
     if t.save_reward_analysis: log.save(t.analysis_dir)
     return log
+
+def _close_guards(log: RewardRecorder):
+    "Stop the worker processes of the guards `training.reward_timeout` put around the rewards."
+    for f in log._fns.values():
+        if isinstance(f, GuardedReward): f.close()
 
 def _brief(ev: dict) -> str:
     sampled = f", sampled accuracy {ev['sampled_accuracy']:.3f}" if "sampled_accuracy" in ev else ""
@@ -509,18 +726,27 @@ def hydra_main(task, # called with the checked `RunConfig`
                argv: list[str] | None = None, # overrides (default: sys.argv[1:])
                prog: str = "run_training.py", # the program's name, for Hydra's messages
               ) -> None:
-    "Compose the packaged Hydra config with `argv`, check it and call `task(run)`; a `ConfigError` ends the program with its message and exit code 2."
+    "Compose the packaged Hydra config with `argv`, check it and call `task(run)`; a `ConfigError` ends the program with its message and exit code 2, a failing reward with exit code 1, Ctrl-C at once with 130."
     import hydra, logging
     def run_task(cfg):
         for name in ("absl", "jax"): logging.getLogger(name).setLevel(logging.WARNING)  # Hydra sets the root logger to INFO; Tunix logs every step
         try: task(validate_config(cfg))
-        except ConfigError as e:
-            print(f"config error: {e}", file=sys.stderr)
-            raise SystemExit(2)
-    argv = normalize_overrides(sys.argv[1:] if argv is None else list(argv))
+        except ConfigError as e: _stop(f"config error: {e}", 2)
+        except RewardFailureError as e: _stop(f"training stopped: {e}", 1)
+        except KeyboardInterrupt as e:
+            _stop(str(e) or "interrupted (Ctrl-C)", 130)
+    try: argv = normalize_overrides(sys.argv[1:] if argv is None else list(argv))
+    except ConfigError as e: _stop(f"config error: {e}", 2)
     saved, sys.argv = sys.argv, [sys.argv[0] if sys.argv else prog, *argv]
     try: hydra.main(config_path=str(CONF_DIR), config_name="config", version_base="1.3")(run_task)()
     finally: sys.argv = saved
+
+def _stop(message: str, code: int):
+    "End the program with `message` on stderr and exit status `code`; after Ctrl-C (130) at once, without waiting for other threads."
+    print(message, file=sys.stderr, flush=True)
+    if code != 130: raise SystemExit(code)
+    sys.stdout.flush()
+    os._exit(code)   # a normal exit joins Tunix's reward thread, which may sleep in a reward for minutes
 
 def _train_and_report(run: RunConfig) -> None:
     print(f"GRPO: model {run.model.name} ({run.model.family}), data {run.data.source}, rewards {run.reward_names}, "
@@ -537,6 +763,7 @@ def _train_and_report(run: RunConfig) -> None:
             line += (f", sampled {ev['before']['sampled_accuracy']:.3f} -> {ev['after']['sampled_accuracy']:.3f} "
                      f"({ev['after']['k']} samples each at temperature {ev['after']['temperature']:g})")
         print(line, flush=True)
+    for line in log.report(): print(line, flush=True)
     if run.checkpoint is not None: print(f"trained weights: {run.checkpoint.resolve()} (score them again with `python evaluate.py`)")
     if run.training.save_reward_analysis: print(f"reward analysis: {Path(run.training.analysis_dir).resolve()}")
 
