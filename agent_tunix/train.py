@@ -436,8 +436,8 @@ class RewardRecorder:
         same = f"all {scores[0]:g}" if np.ptp(scores) == 0 else "each group its own value"
         self.warnings[name] = (
             f"{name}: every GRPO group had equal rewards for {k} steps in a row ({same}): its advantages are 0, so it "
-            f"teaches nothing. Check it with `agent-tunix score`, make it graded, or warm-start the model so that it "
-            f"earns the reward sometimes.")
+            f"teaches nothing now. That is expected of a format reward the model has already learnt; otherwise check "
+            f"the reward with `agent-tunix score`, make it graded, or warm-start the model so that it earns it sometimes.")
         self._write(f"warning: {self.warnings[name]}", sys.stderr)
 
     def close(self):
@@ -699,7 +699,9 @@ def train(run: RunConfig, # the checked configuration (see `validate_config`)
     if eval_rows: log.evaluations["before"] = score(); say(f"held-out before GRPO: {_brief(log.evaluations['before'])}")
     learner = build_learner(run, log, model, tokenizer, mesh)
     start = time.perf_counter()
-    try: learner.train(batches(train_rows, t.batch_size, seed=t.seed))
+    from tqdm.contrib.logging import logging_redirect_tqdm
+    try:
+        with logging_redirect_tqdm(): learner.train(batches(train_rows, t.batch_size, seed=t.seed))   # warnings above the bar, too
     except KeyboardInterrupt:   # Tunix's reward thread may still be inside a reward: leave it (and its guards) alone
         raise KeyboardInterrupt(f"interrupted (Ctrl-C) after {log.steps_done} of {t.max_steps} steps; the weights were not saved") from None
     except RewardFailureError: _close_guards(log); raise   # raised by the reward thread once its call was over
