@@ -596,29 +596,7 @@ def _close_group(self, s: int):
     del self._gslot[int(self._gkey[s])]
     self._gstep[s] = -1
 
-def _steps_of(self) -> list:
-    "One record per (step, reward function): n, mean, std, min, max and, with group ids, the group figures."
-    if not self._chunked: return self._steps
-    extra = {}   # (step, name) -> [groups, dead, sd] of the groups still open
-    occ = np.flatnonzero(self._gstep >= 0)
-    for name, st in self._gstate.items():
-        if not occ.size: break
-        counted, dead, sd = _group_figures_of(st[occ])
-        for step in np.unique(self._gstep[occ][counted]).tolist():
-            m = counted & (self._gstep[occ] == step)
-            extra[(step, name)] = [int(m.sum()), int(dead[m].sum()), float(sd[m].sum())]
-    out = []
-    for rec in self._steps:
-        fig = self._chunked.get((rec["step"], rec["reward"]))
-        if fig is not None:
-            g, dead, sd = (a + b for a, b in zip((fig["groups"], fig["dead"], fig["sd"]), extra.get((rec["step"], rec["reward"]), (0, 0, 0.0))))
-            rec = {**rec, **({"groups": g, "dead_groups": dead, "dead_group_share": dead / g, "within_group_std": sd / g} if g else {})}
-        out.append(rec)
-    return out
-
 _attach(RewardLog, log_rows=_log_rows, _group_rows=_group_rows, _close_group=_close_group)
-RewardLog.steps = property(_steps_of)
-
 
 # %% ../nbs/03_analysis.ipynb #aebb5004
 def _figure(n_panels: int = 1, width: float = 6.4, height: float = 4.0):
