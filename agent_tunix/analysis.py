@@ -6,20 +6,22 @@ Docs: https://agent-tunix.github.io/agent_tunix/analysis.html.md"""
 
 # %% ../nbs/03_analysis.ipynb #a175c98d
 from __future__ import annotations
-import csv, json, math
+import bisect, csv, json, math, random
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ._base import excerpt, is_number, is_whole, patch
 from .core import RewardArgumentError, RewardTypeError
 from .rewards import REASONS
 
 # %% auto #0
-__all__ = ['QUANTILES', 'ANSWER_REASONS', 'FORMAT_REASONS', 'CATEGORIES', 'reward_stats', 'dead_group_share', 'within_group_std',
-           'reward_correlation', 'categorize', 'RewardLog', 'plot_reward_histograms', 'plot_reward_over_steps',
-           'plot_dead_groups', 'plot_categories', 'save_reward_analysis']
+__all__ = ['QUANTILES', 'ANSWER_REASONS', 'FORMAT_REASONS', 'CATEGORIES', 'ROLLOUT_KINDS', 'DEFAULT_MIX', 'reward_stats',
+           'all_equal_groups', 'dead_group_share', 'within_group_std', 'reward_correlation', 'categorize', 'RewardLog',
+           'plot_reward_histograms', 'plot_reward_over_steps', 'plot_dead_groups', 'plot_categories',
+           'save_reward_analysis', 'simulate_rollouts']
 
 # %% ../nbs/03_analysis.ipynb #d9aa6ff5
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
@@ -63,7 +65,7 @@ def reward_stats(x, # rewards: [B] (any shape is flattened); NaN/inf are counted
                  bins: int = 10, # histogram bins
                 ) -> dict: # count, nonfinite, min, max, mean, std, variance, skewness, q05…q95, histogram
     "Summary statistics of an array of rewards."
-    if not isinstance(bins, int) or isinstance(bins, bool) or bins < 1:
+    if not is_whole(bins, 1):
         raise RewardArgumentError(f"bins must be a positive int, got {bins!r}")
     a = _rewards_array(x).ravel()
     ok = np.isfinite(a)
@@ -71,54 +73,78 @@ def reward_stats(x, # rewards: [B] (any shape is flattened); NaN/inf are counted
                                                f"of which {int((~ok).sum())} are NaN or infinite")
     return _stats(_moments(a[ok]), a[ok], bins, int((~ok).sum()))
 
+# %% ../nbs/03_analysis.ipynb #fcc84426
+def all_equal_groups(grouped, # [num_prompts, num_generations] rewards, NaN where a reward does not apply
+                     *,
+                     atol: float = 1e-9, # rewards this close count as equal
+                     xp=np, # the array module: numpy, or `jax.numpy` (then it runs under `jax.jit`)
+                    ): # [num_prompts] bool: True where the group's valid rewards are all equal, or it has none
+    "The dead-group rule: which groups' valid (non-NaN) rewards all lie within `atol` of each other."
+    nan = xp.isnan(grouped)
+    return xp.where(nan, -xp.inf, grouped).max(axis=1) - xp.where(nan, xp.inf, grouped).min(axis=1) <= atol
+
 # %% ../nbs/03_analysis.ipynb #882c3a91
-def _group_index(rewards, group_ids, who: str) -> tuple:
-    "(rewards [B] as floats, group index [B] as ints 0..G-1) from [B] + ids or [G, K] without ids."
+def _pad_groups(r: np.ndarray, inv: np.ndarray) -> np.ndarray:
+    "Rewards `r` [B] in groups `inv` [B] (0..G-1) as [G, largest group], padded with NaN."
+    n = np.bincount(inv)
+    order = np.argsort(inv, kind="stable")
+    out = np.full((n.size, int(n.max())), np.nan)
+    out[inv[order], np.arange(r.size) - np.repeat(np.cumsum(n) - n, n)] = r[order]
+    return out
+
+def _grouped(rewards, group_ids=None, num_generations=None, who: str = "dead_group_share") -> np.ndarray:
+    "Rewards as [num_groups, K] (NaN-padded): from [G, K], [B] with `num_generations`, or [B] with `group_ids`."
     r = _rewards_array(rewards, f"{who}: rewards")
+    if num_generations is not None:
+        if group_ids is not None: raise RewardArgumentError(f"{who}: give group_ids or num_generations, not both")
+        if not is_whole(num_generations, 1): raise RewardArgumentError(f"{who}: num_generations must be a positive int, got {num_generations!r}")
+        if r.ndim != 1 or r.size % num_generations: raise RewardArgumentError(
+            f"{who}: rewards must have shape [num_prompts * num_generations]; got shape {r.shape} with num_generations={num_generations}")
+        return r.reshape(-1, num_generations)
     if group_ids is None:
         if r.ndim != 2: raise RewardArgumentError(
-            f"{who}: give group_ids (one per reward), or rewards shaped [num_prompts, num_generations]; "
+            f"{who}: give group_ids (one per reward) or num_generations, or rewards shaped [num_prompts, num_generations]; "
             f"got rewards of shape {r.shape} and no group_ids")
-        return r.ravel(), np.repeat(np.arange(r.shape[0]), r.shape[1])
+        return r
     if r.ndim != 1: raise RewardArgumentError(f"{who}: with group_ids, rewards must be 1-D [B], got shape {r.shape}")
     g = np.asarray(group_ids) if not isinstance(group_ids, (str, bytes)) else None
     if g is None or g.shape != r.shape: raise RewardArgumentError(
         f"{who}: group_ids must give one id per reward: {r.size} rewards but "
         f"{'a string' if g is None else f'group_ids of shape {g.shape}'}")
-    if r.size and not np.isfinite(r).all(): raise RewardArgumentError(
-        f"{who}: rewards hold {int((~np.isfinite(r)).sum())} NaN/inf values; drop them or replace them first")
+    if r.size == 0: return r.reshape(0, 0)
     if g.dtype == object:   # mixed or None ids: number them in order of appearance
         seen = {}
-        return r, np.array([seen.setdefault(x, len(seen)) for x in g.tolist()], dtype=np.int64)
-    return r, np.unique(g, return_inverse=True)[1].ravel()
+        return _pad_groups(r, np.array([seen.setdefault(x, len(seen)) for x in g.tolist()], dtype=np.int64))
+    return _pad_groups(r, np.unique(g, return_inverse=True)[1].ravel())
 
-def _group_figures(r: np.ndarray, inv: np.ndarray, atol: float) -> tuple:
-    "(number of groups, number of dead groups, mean within-group std) for rewards `r` in groups `inv`."
-    if r.size == 0: return 0, 0, float("nan")
-    n = np.bincount(inv)
-    keep = n > 0
-    mean = np.bincount(inv, weights=r) / np.maximum(n, 1)
-    sd = np.sqrt(np.bincount(inv, weights=(r - mean[inv]) ** 2) / np.maximum(n, 1))
-    lo, hi = np.full(n.size, np.inf), np.full(n.size, -np.inf)
-    np.minimum.at(lo, inv, r); np.maximum.at(hi, inv, r)
-    dead = (hi - lo <= atol) & keep
-    return int(keep.sum()), int(dead.sum()), float(sd[keep].mean())
+# %% ../nbs/03_analysis.ipynb #c9f439ed
+def _group_figures(grouped: np.ndarray, atol: float) -> tuple:
+    "(number of groups, number of dead groups, mean within-group std over valid rewards) of [G, K] rewards."
+    if grouped.size == 0: return 0, 0, float("nan")
+    valid = ~np.isnan(grouped)
+    n = np.maximum(valid.sum(axis=1, keepdims=True), 1)
+    mean = np.where(valid, grouped, 0).sum(axis=1, keepdims=True) / n
+    sd = np.sqrt(np.where(valid, (grouped - mean) ** 2, 0).sum(axis=1) / n[:, 0])
+    return grouped.shape[0], int(all_equal_groups(grouped, atol=atol).sum()), float(sd.mean())
 
-def dead_group_share(rewards, # rewards: [B] with `group_ids`, or [num_prompts, num_generations]
+def dead_group_share(rewards, # rewards: [num_prompts, num_generations], or [B] with `group_ids` or `num_generations`
                      group_ids=None, # [B] group label per reward (same prompt = same group)
                      *,
+                     num_generations: int | None = None, # with flat rewards laid out prompt after prompt: the group size
                      atol: float = 1e-9, # rewards this close count as equal
-                    ) -> float: # share in [0, 1] of groups whose rewards are all equal
+                    ) -> float: # share in [0, 1] of groups whose valid rewards are all equal (`all_equal_groups`)
     "The share of GRPO groups whose rewards are all equal: zero advantage, nothing learned."
-    g, dead, _ = _group_figures(*_group_index(rewards, group_ids, "dead_group_share"), atol)
+    g, dead, _ = _group_figures(_grouped(rewards, group_ids, num_generations, "dead_group_share"), atol)
     if g == 0: raise RewardArgumentError("dead_group_share: no rewards, so no groups")
     return dead / g
 
-def within_group_std(rewards, # rewards: [B] with `group_ids`, or [num_prompts, num_generations]
+def within_group_std(rewards, # rewards: [num_prompts, num_generations], or [B] with `group_ids` or `num_generations`
                      group_ids=None, # [B] group label per reward
-                    ) -> float: # mean over groups of the population std of the group's rewards
+                     *,
+                     num_generations: int | None = None, # with flat rewards laid out prompt after prompt: the group size
+                    ) -> float: # mean over groups of the population std of the group's valid rewards
     "The mean within-group standard deviation: how much signal GRPO's advantages have to work with."
-    g, _, sd = _group_figures(*_group_index(rewards, group_ids, "within_group_std"), 0.0)
+    g, _, sd = _group_figures(_grouped(rewards, group_ids, num_generations, "within_group_std"), 0.0)
     if g == 0: raise RewardArgumentError("within_group_std: no rewards, so no groups")
     return sd
 
@@ -177,10 +203,41 @@ def categorize(answer_reasons: Sequence | None, # [B] reasons of the answer rewa
         exact = np.asarray(format_reasons, dtype=object) == "format_exact"
         out["format_only"] = exact & (ans != "correct") & (ans != None) if ans is not None else exact  # noqa: E711
     if lengths is not None and max_chars is not None:
-        if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
+        if not is_whole(max_chars, 1):
             raise RewardArgumentError(f"max_chars must be a positive int (a length in characters), got {max_chars!r}")
         out["over_length"] = np.asarray(lengths, dtype=np.int64) > max_chars
     return out
+
+# %% ../nbs/03_analysis.ipynb #2e4faeb1
+class RewardLog:
+    "Rewards per step and per reward function, with groups, reasons and sampled examples, in bounded memory."
+    def __init__(self, *,
+                 max_values: int = 200_000, # rewards kept per function for quantiles, histograms, correlations
+                 max_examples: int = 200, # completions kept, uniformly over the run
+                 examples_per_category: int = 3, # completions kept per failure category (the first seen)
+                 max_chars: int | None = 4000, # completions longer than this are `over_length`; None: no limit
+                 answer_reward: str | None = None, # the reward whose reasons give the answer categories (default: found)
+                 format_reward: str | None = None, # the reward whose reasons give `format_only` (default: found)
+                 seed: int = 0, # varies which completions are sampled
+                 max_open_groups: int = 100_000, # groups `log_rows` keeps open at once; beyond this the oldest is closed
+                ):
+        for k, v in (("max_values", max_values), ("max_examples", max_examples), ("max_open_groups", max_open_groups)):
+            if not is_whole(v, 1): raise RewardArgumentError(f"{k} must be a positive int, got {v!r}")
+        if max_chars is not None and not is_whole(max_chars, 1):
+            raise RewardArgumentError(f"max_chars must be a positive int or None, got {max_chars!r}")
+        self.max_values, self.max_examples, self.examples_per_category = max_values, max_examples, examples_per_category
+        self.max_chars, self.answer_reward, self.format_reward, self.seed = max_chars, answer_reward, format_reward, seed
+        self.names: list = []                 # reward functions in the order first logged
+        self._steps: list = []                # one record per (step, reward function); read through `steps`
+        self._moments, self._nonfinite, self._reasons = {}, Counter(), {}
+        self._values, self._vthreshold = {}, {}           # name -> [(u, key, values)] chunks; bottom-k threshold
+        self._examples, self._ethreshold = {}, math.inf   # key -> record
+        self._seen: set = set()
+        self._cat_counts, self._cat_sums, self._cat_examples = Counter(), {}, {k: [] for k in CATEGORIES}
+        self._open_step, self._open = None, {}
+        self.max_open_groups, self._rows_seen, self._chunked = max_open_groups, 0, {}   # log_rows: (step, name) -> figures
+        self._gslot, self._gkey = {}, np.zeros(max_open_groups, np.int64)   # open group -> slot; slot -> group key
+        self._gstep, self._gstate, self._gnext = np.full(max_open_groups, -1, np.int64), {}, 0
 
 # %% ../nbs/03_analysis.ipynb #ee3ed924
 def _priority(step: int, index: np.ndarray, seed: int) -> np.ndarray:
@@ -198,16 +255,92 @@ def _bottom_k(u: np.ndarray, threshold: float, k: int) -> np.ndarray:
     if idx.size > k: idx = idx[np.argpartition(u[idx], k - 1)[:k]]
     return np.sort(idx)
 
-def _attach(cls, **methods):
-    "Make each function a method of `cls` under the given name (the class is written over several cells)."
-    for name, f in methods.items():
-        f.__name__, f.__qualname__ = name, f"{cls.__name__}.{name}"
-        setattr(cls, name, f)
+@patch
+def _sample_values(self: RewardLog, name, step, u, r, ok, index=None):
+    "Keep the rewards of the rows with the `max_values` smallest priorities seen so far (bottom-k sampling)."
+    k = self.max_values
+    idx = _bottom_k(np.where(ok, u, np.inf), self._vthreshold.get(name, math.inf), k)
+    chunks = self._values.setdefault(name, [])
+    chunks.append((u[idx], step * 2 ** 32 + (idx if index is None else index[idx]).astype(np.int64), r[idx]))
+    if sum(c[0].size for c in chunks) > 2 * k:   # compact: keep the k smallest priorities
+        uu, kk, vv = (np.concatenate([c[i] for c in chunks]) for i in range(3))
+        keep = np.argpartition(uu, k - 1)[:k]
+        self._vthreshold[name] = float(uu[keep].max())
+        self._values[name] = [(uu[keep], kk[keep], vv[keep])]
 
-def _excerpt(text, n: int = 1000) -> str:
-    text = "" if text is None else str(text)
-    return text if len(text) <= n else text[:n] + f"… [{len(text)} chars]"
+@patch
+def _sample_examples(self: RewardLog, name, step, u, r, group_ids, prompts, completions, reasons, index=None):
+    "Keep up to `max_examples` completions, the same rows for every reward function, with each one's reward."
+    for i in _bottom_k(u, self._ethreshold, self.max_examples).tolist():
+        row = i if index is None else int(index[i])
+        e = self._examples.setdefault(step * 2 ** 32 + row, {"u": float(u[i]), "step": step, "index": row})
+        if group_ids is not None: e.setdefault("group", excerpt(group_ids[i], 200))
+        if prompts is not None: e.setdefault("prompt", excerpt(prompts[i], 1000))
+        if completions is not None: e.setdefault("completion", excerpt(completions[i], 1000))
+        e[name] = float(r[i])
+        if reasons is not None: e[f"{name}/reason"] = reasons[i]
+    if len(self._examples) > 2 * self.max_examples:
+        keep = sorted(self._examples.items(), key=lambda kv: kv[1]["u"])[:self.max_examples]
+        self._ethreshold = keep[-1][1]["u"]
+        self._examples = dict(keep)
 
+# %% ../nbs/03_analysis.ipynb #cdf9bcd0
+@patch
+def _pick(self: RewardLog, attr: str, allowed: tuple, batch: dict | None = None):
+    "The reward named by `attr`, or the first in `batch` (default: the open step) whose reasons are all in `allowed`."
+    batch = self._open if batch is None else batch
+    named = getattr(self, attr)
+    if named is not None: return named if named in batch else None
+    for name, (_, reasons, *_) in batch.items():
+        if reasons is not None and any(x is not None for x in reasons) and all(x is None or x in allowed for x in reasons):
+            setattr(self, attr, name); return name
+    return None
+
+@patch
+def _masks(self: RewardLog, batch: dict) -> tuple:
+    "({category: mask} of `batch` ({name: (rewards, reasons, groups, prompts, completions)}), the texts' tuple)."
+    a, f = self._pick("answer_reward", ANSWER_REASONS, batch), self._pick("format_reward", FORMAT_REASONS, batch)
+    texts = next((v for v in batch.values() if v[4] is not None), None)
+    lengths = [len(str(c)) for c in texts[4]] if texts is not None else None
+    n = min(len(v[0]) for v in batch.values())
+    if (a is None and f is None and lengths is None) or any(len(v[0]) != n for v in batch.values()): return {}, texts
+    return categorize(batch[a][1] if a else None, batch[f][1] if f else None, lengths,
+                      max_chars=self.max_chars if lengths is not None else None), texts
+
+@patch
+def _close_step(self: RewardLog, commit: bool = True) -> tuple:
+    "Count the failure categories of the open step; with commit=False, only return (counts, sums, examples)."
+    out = self._count(self._open, self._open_step, commit=commit)
+    if commit: self._open, self._open_step = {}, None
+    return out
+
+# %% ../nbs/03_analysis.ipynb #402888b6
+@patch
+def _count(self: RewardLog, batch: dict, step: int, index=None, commit: bool = True) -> tuple:
+    "Count the failure categories of `batch` ({name: (rewards, reasons, groups, prompts, completions)}): (counts, sums, examples)."
+    counts, sums, examples = Counter(), {}, {k: [] for k in CATEGORIES}
+    if not batch: return counts, sums, examples
+    masks, texts = self._masks(batch)
+    for cat, m in masks.items():
+        if not m.any(): continue
+        counts[cat] += int(m.sum())
+        sums[cat] = {name: float(np.nansum(v[0][m])) for name, v in batch.items()}
+        have = len(self._cat_examples[cat]) if commit else 0
+        for i in np.flatnonzero(m)[:max(0, self.examples_per_category - have)].tolist():
+            examples[cat].append({"step": step, "index": i if index is None else int(index[i]),
+                                  "prompt": excerpt(texts[3][i], 500) if texts is not None and texts[3] is not None else "",
+                                  "completion": excerpt(texts[4][i], 1000) if texts is not None else "",
+                                  **{name: float(v[0][i]) for name, v in batch.items()},
+                                  **{f"{name}/reason": v[1][i] for name, v in batch.items() if v[1] is not None}})
+    if commit:
+        self._cat_counts.update(counts)
+        for cat, s in sums.items():
+            tot = self._cat_sums.setdefault(cat, {})
+            for name, x in s.items(): tot[name] = tot.get(name, 0.0) + x
+        for cat, ex in examples.items(): self._cat_examples[cat].extend(ex)
+    return counts, sums, examples
+
+# %% ../nbs/03_analysis.ipynb #90d76e5f
 def _check_len(name: str, what: str, x, n: int):
     if x is None: return None
     if isinstance(x, (str, bytes)) or not hasattr(x, "__len__"):
@@ -215,59 +348,38 @@ def _check_len(name: str, what: str, x, n: int):
     if len(x) != n: raise RewardArgumentError(f"RewardLog.log('{name}'): {n} rewards but {len(x)} {what}; they must line up")
     return x
 
-# %% ../nbs/03_analysis.ipynb #2e4faeb1
-class RewardLog:
-    "Rewards per step and per reward function, with groups, reasons and sampled examples, in bounded memory."
-    def __init__(self, *,
-                 max_values: int = 200_000, # rewards kept per function for quantiles, histograms, correlations
-                 max_examples: int = 200, # completions kept, uniformly over the run
-                 examples_per_category: int = 3, # completions kept per failure category (the first seen)
-                 max_chars: int | None = 4000, # completions longer than this are `over_length`; None: no limit
-                 answer_reward: str | None = None, # the reward whose reasons give the answer categories (default: found)
-                 format_reward: str | None = None, # the reward whose reasons give `format_only` (default: found)
-                 seed: int = 0, # varies which completions are sampled
-                 max_open_groups: int = 100_000, # groups `log_rows` keeps open at once; beyond this the oldest is closed
-                ):
-        for k, v in (("max_values", max_values), ("max_examples", max_examples), ("max_open_groups", max_open_groups)):
-            if not isinstance(v, int) or isinstance(v, bool) or v < 1: raise RewardArgumentError(f"{k} must be a positive int, got {v!r}")
-        if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
-            raise RewardArgumentError(f"max_chars must be a positive int or None, got {max_chars!r}")
-        self.max_values, self.max_examples, self.examples_per_category = max_values, max_examples, examples_per_category
-        self.max_chars, self.answer_reward, self.format_reward, self.seed = max_chars, answer_reward, format_reward, seed
-        self.names: list = []                 # reward functions in the order first logged
-        self._steps: list = []                # one record per (step, reward function); read through `steps`
-        self._moments, self._nonfinite, self._reasons = {}, Counter(), {}
-        self._values, self._vthreshold = {}, {}           # name -> [(u, key, values)] chunks; bottom-k threshold
-        self._examples, self._ethreshold = {}, math.inf   # key -> record
-        self._seen: set = set()
-        self._cat_counts, self._cat_sums, self._cat_examples = Counter(), {}, {k: [] for k in CATEGORIES}
-        self._open_step, self._open = None, {}
-        self.max_open_groups, self._rows_seen, self._chunked = max_open_groups, 0, {}   # log_rows: (step, name) -> figures
-        self._gslot, self._gkey = {}, np.zeros(max_open_groups, np.int64)   # open group -> slot; slot -> group key
-        self._gstep, self._gstate, self._gnext = np.full(max_open_groups, -1, np.int64), {}, 0
+@patch
+def _check_reasons(self: RewardLog, who: str, reasons: Mapping):
+    "Refuse reasons of the answer (format) reward that are not answer (format) reasons."
+    for attr, allowed in (("answer_reward", ANSWER_REASONS), ("format_reward", FORMAT_REASONS)):
+        name = getattr(self, attr)
+        bad = sorted({str(x) for x in reasons.get(name) or () if x is not None and x not in allowed})
+        if bad: raise RewardArgumentError(f"{who}('{name}'): it is the {attr.replace('_', ' ')}, but its reasons "
+                                          f"{bad} are not among {list(allowed)}")
 
-# %% ../nbs/03_analysis.ipynb #90d76e5f
-def _log(self, step: int, # the training step (>= 0)
-         name: str, # the reward function's name (`rewards/<name>` in the trainer's metrics)
-         rewards, # [B] one reward per completion
-         group_ids=None, # [B] the group (prompt) of each completion; needed for dead-group figures
-         prompts=None, # [B] prompt texts (kept only for sampled examples)
-         completions=None, # [B] completion texts (kept only for sampled examples; lengths for `over_length`)
-         reasons=None, # [B] the reward's reasons (`RewardDetails.reason`), or None
-        ) -> RewardLog: # self, so calls chain
+def _check_step(who: str, step) -> int:
+    if not is_whole(step): raise RewardArgumentError(f"{who}: step must be an int >= 0, got {step!r}")
+    return int(step)
+
+# %% ../nbs/03_analysis.ipynb #d501f446
+@patch
+def log(self: RewardLog, step: int, # the training step (>= 0)
+        name: str, # the reward function's name (`rewards/<name>` in the trainer's metrics)
+        rewards, # [B] one reward per completion
+        group_ids=None, # [B] the group (prompt) of each completion; needed for dead-group figures
+        prompts=None, # [B] prompt texts (kept only for sampled examples)
+        completions=None, # [B] completion texts (kept only for sampled examples; lengths for `over_length`)
+        reasons=None, # [B] the reward's reasons (`RewardDetails.reason`), or None
+       ) -> RewardLog: # self, so calls chain
     "Record one reward function's rewards for one step's batch."
-    if not isinstance(step, (int, np.integer)) or isinstance(step, bool) or step < 0:
-        raise RewardArgumentError(f"RewardLog.log: step must be an int >= 0, got {step!r}")
+    step = _check_step("RewardLog.log", step)
     if not isinstance(name, str) or not name: raise RewardArgumentError(f"RewardLog.log: name must be a non-empty str, got {name!r}")
-    step, r = int(step), _rewards_array(rewards, f"RewardLog.log('{name}'): rewards")
+    r = _rewards_array(rewards, f"RewardLog.log('{name}'): rewards")
     if r.ndim != 1: raise RewardArgumentError(f"RewardLog.log('{name}'): rewards must be one number per completion, shape [B]; got shape {r.shape}")
     n = r.size
     group_ids, prompts, completions, reasons = (_check_len(name, w, x, n) for w, x in
         (("group_ids", group_ids), ("prompts", prompts), ("completions", completions), ("reasons", reasons)))
-    for attr, allowed in (("answer_reward", ANSWER_REASONS), ("format_reward", FORMAT_REASONS)):
-        bad = sorted({str(x) for x in reasons or () if x is not None and x not in allowed}) if name == getattr(self, attr) else []
-        if bad: raise RewardArgumentError(f"RewardLog.log('{name}'): it is the {attr.replace('_', ' ')}, but its reasons "
-                                          f"{bad} are not among {list(allowed)}")
+    self._check_reasons("RewardLog.log", {name: reasons})
     if (step, name) in self._seen or (step, name) in self._chunked:
         raise RewardArgumentError(f"RewardLog.log: '{name}' was already logged at step {step}; log each reward once per step")
     if self._open_step is not None and step != self._open_step: self._close_step()
@@ -280,8 +392,8 @@ def _log(self, step: int, # the training step (>= 0)
         m = _moments(r[ok])
         self._moments[name] = _merge_moments(self._moments.get(name), m)
         rec.update(mean=m[1], std=math.sqrt(m[2] / m[0]), min=m[4], max=m[5])
-    if group_ids is not None and ok.all() and n:   # with NaN rewards a group's advantage is undefined: no group figures
-        g, dead, sd = _group_figures(*_group_index(r, group_ids, "RewardLog.log"), 1e-9)
+    if group_ids is not None and n:   # the dead-group rule of `all_equal_groups`: NaN rewards are skipped
+        g, dead, sd = _group_figures(_grouped(r, group_ids, who="RewardLog.log"), 1e-9)
         rec.update(groups=g, dead_groups=dead, dead_group_share=dead / g, within_group_std=sd)
     self._steps.append(rec)
     if reasons is not None: self._reasons.setdefault(name, Counter()).update(x for x in reasons if x is not None)
@@ -291,34 +403,9 @@ def _log(self, step: int, # the training step (>= 0)
     self._open[name] = (r, reasons, group_ids, prompts, completions)
     return self
 
-def _sample_values(self, name, step, u, r, ok, index=None):
-    "Keep the rewards of the rows with the `max_values` smallest priorities seen so far (bottom-k sampling)."
-    k = self.max_values
-    idx = _bottom_k(np.where(ok, u, np.inf), self._vthreshold.get(name, math.inf), k)
-    chunks = self._values.setdefault(name, [])
-    chunks.append((u[idx], step * 2 ** 32 + (idx if index is None else index[idx]).astype(np.int64), r[idx]))
-    if sum(c[0].size for c in chunks) > 2 * k:   # compact: keep the k smallest priorities
-        uu, kk, vv = (np.concatenate([c[i] for c in chunks]) for i in range(3))
-        keep = np.argpartition(uu, k - 1)[:k]
-        self._vthreshold[name] = float(uu[keep].max())
-        self._values[name] = [(uu[keep], kk[keep], vv[keep])]
-
-def _sample_examples(self, name, step, u, r, group_ids, prompts, completions, reasons, index=None):
-    "Keep up to `max_examples` completions, the same rows for every reward function, with each one's reward."
-    for i in _bottom_k(u, self._ethreshold, self.max_examples).tolist():
-        row = i if index is None else int(index[i])
-        e = self._examples.setdefault(step * 2 ** 32 + row, {"u": float(u[i]), "step": step, "index": row})
-        if group_ids is not None: e.setdefault("group", _excerpt(group_ids[i], 200))
-        if prompts is not None: e.setdefault("prompt", _excerpt(prompts[i]))
-        if completions is not None: e.setdefault("completion", _excerpt(completions[i]))
-        e[name] = float(r[i])
-        if reasons is not None: e[f"{name}/reason"] = reasons[i]
-    if len(self._examples) > 2 * self.max_examples:
-        keep = sorted(self._examples.items(), key=lambda kv: kv[1]["u"])[:self.max_examples]
-        self._ethreshold = keep[-1][1]["u"]
-        self._examples = dict(keep)
-
-def _steps_of(self) -> list:
+# %% ../nbs/03_analysis.ipynb #0670fe78
+@patch(as_prop=True)
+def steps(self: RewardLog) -> list:
     "One record per (step, reward function): n, mean, std, min, max and, with group ids, the group figures."
     if not self._chunked: return self._steps
     extra = {}   # (step, name) -> [groups, dead, sd] of the groups still open
@@ -338,62 +425,9 @@ def _steps_of(self) -> list:
         out.append(rec)
     return out
 
-_attach(RewardLog, log=_log, _sample_values=_sample_values, _sample_examples=_sample_examples)
-RewardLog.steps = property(_steps_of)
-
-# %% ../nbs/03_analysis.ipynb #cdf9bcd0
-def _pick(self, attr: str, allowed: tuple, batch: dict | None = None):
-    "The reward named by `attr`, or the first in `batch` (default: the open step) whose reasons are all in `allowed`."
-    batch = self._open if batch is None else batch
-    named = getattr(self, attr)
-    if named is not None: return named if named in batch else None
-    for name, (_, reasons, *_) in batch.items():
-        if reasons is not None and any(x is not None for x in reasons) and all(x is None or x in allowed for x in reasons):
-            setattr(self, attr, name); return name
-    return None
-
-def _count(self, batch: dict, step: int, index=None, commit: bool = True) -> tuple:
-    "Count the failure categories of `batch` ({name: (rewards, reasons, groups, prompts, completions)}): (counts, sums, examples)."
-    counts, sums, examples = Counter(), {}, {k: [] for k in CATEGORIES}
-    if not batch: return counts, sums, examples
-    a, f = self._pick("answer_reward", ANSWER_REASONS, batch), self._pick("format_reward", FORMAT_REASONS, batch)
-    texts = next((v for v in batch.values() if v[4] is not None), None)
-    lengths = [len(str(c)) for c in texts[4]] if texts is not None else None
-    n = min(len(v[0]) for v in batch.values())
-    if (a is None and f is None and lengths is None) or any(len(v[0]) != n for v in batch.values()):
-        masks = {}
-    else: masks = categorize(batch[a][1] if a else None, batch[f][1] if f else None, lengths,
-                            max_chars=self.max_chars if lengths is not None else None)
-    for cat, m in masks.items():
-        if not m.any(): continue
-        counts[cat] += int(m.sum())
-        sums[cat] = {name: float(np.nansum(v[0][m])) for name, v in batch.items()}
-        have = len(self._cat_examples[cat]) if commit else 0
-        for i in np.flatnonzero(m)[:max(0, self.examples_per_category - have)].tolist():
-            examples[cat].append({"step": step, "index": i if index is None else int(index[i]),
-                                  "prompt": _excerpt(texts[3][i], 500) if texts is not None and texts[3] is not None else "",
-                                  "completion": _excerpt(texts[4][i], 1000) if texts is not None else "",
-                                  **{name: float(v[0][i]) for name, v in batch.items()},
-                                  **{f"{name}/reason": v[1][i] for name, v in batch.items() if v[1] is not None}})
-    if commit:
-        self._cat_counts.update(counts)
-        for cat, s in sums.items():
-            tot = self._cat_sums.setdefault(cat, {})
-            for name, x in s.items(): tot[name] = tot.get(name, 0.0) + x
-        for cat, ex in examples.items(): self._cat_examples[cat].extend(ex)
-    return counts, sums, examples
-
-def _close_step(self, commit: bool = True) -> tuple:
-    "Count the failure categories of the open step; with commit=False, only return (counts, sums, examples)."
-    out = self._count(self._open, self._open_step, commit=commit)
-    if commit: self._open, self._open_step = {}, None
-    return out
-
-_attach(RewardLog, _pick=_pick, _count=_count, _close_step=_close_step)
-
-
 # %% ../nbs/03_analysis.ipynb #c27f2790
-def _values_of(self, name: str) -> tuple:
+@patch
+def _values_of(self: RewardLog, name: str) -> tuple:
     "(keys, rewards) kept for `name`, sorted by key."
     chunks = self._values.get(name)
     if not chunks: return np.zeros(0, np.int64), np.zeros(0)
@@ -405,13 +439,15 @@ def _values_of(self, name: str) -> tuple:
     order = np.argsort(keys)
     return keys[order], vals[order]
 
-def _values(self, name: str # a logged reward function
-           ) -> np.ndarray: # the rewards kept for it: all of them, or a uniform sample of `max_values`
+@patch
+def values(self: RewardLog, name: str # a logged reward function
+          ) -> np.ndarray: # the rewards kept for it: all of them, or a uniform sample of `max_values`
     "The rewards of one function: every one logged, or a uniform sample when there were more than `max_values`."
     if name not in self.names: raise RewardArgumentError(f"no reward named '{name}' was logged; logged: {self.names}")
     return self._values_of(name)[1]
 
-def _stats_of(self, name: str, bins: int = 10) -> dict:
+@patch
+def stats(self: RewardLog, name: str, bins: int = 10) -> dict:
     "`reward_stats` of one function over the whole run: exact moments, quantiles and histogram from the sample."
     if name not in self.names: raise RewardArgumentError(f"no reward named '{name}' was logged; logged: {self.names}")
     if name not in self._moments: return {"count": 0, "nonfinite": self._nonfinite[name]}
@@ -419,13 +455,17 @@ def _stats_of(self, name: str, bins: int = 10) -> dict:
     s["sampled"] = bool(s["count"] > self.values(name).size)
     return s
 
-def _dead_share(self, name: str) -> float | None:
+# %% ../nbs/03_analysis.ipynb #08222c97
+def _dead_group_share_of(self: RewardLog, name: str) -> float | None:
     "The dead-group share over the whole run (all groups of all steps), or None without group ids."
     recs = [r for r in self.steps if r["reward"] == name and "groups" in r]
     g = sum(r["groups"] for r in recs)
     return sum(r["dead_groups"] for r in recs) / g if g else None
+_dead_group_share_of.__name__ = "dead_group_share"   # the method's name; the module's `dead_group_share` stays the function
+patch(_dead_group_share_of)
 
-def _categories(self) -> dict:
+@patch
+def categories(self: RewardLog) -> dict:
     "{category: {count, share, description, mean reward per function}} over the run, open step included."
     counts, sums, _ = self._close_step(commit=False)
     counts = self._cat_counts + counts
@@ -439,21 +479,21 @@ def _categories(self) -> dict:
                     "mean_reward": {name: x / c for name, x in s.items()} if c else {}}
     return out
 
-def _category_examples(self) -> dict:
+@patch
+def category_examples(self: RewardLog) -> dict:
     "{category: the first `examples_per_category` completions in it, with their rewards and reasons}."
     _, _, ex = self._close_step(commit=False)
     return {k: (self._cat_examples[k] + ex[k])[:self.examples_per_category] for k in CATEGORIES}
 
-def _examples_list(self) -> list:
+@patch
+def examples(self: RewardLog) -> list:
     "The uniformly sampled completions, in step and row order, each with every reward and reason."
     kept = sorted(self._examples.items(), key=lambda kv: kv[1]["u"])[:self.max_examples]
     return [{k: v for k, v in e.items() if k != "u"} for _, e in sorted(kept)]
 
-_attach(RewardLog, _values_of=_values_of, values=_values, stats=_stats_of, dead_group_share=_dead_share,
-        categories=_categories, category_examples=_category_examples, examples=_examples_list)
-
 # %% ../nbs/03_analysis.ipynb #53f5ed94
-def _correlation(self) -> dict:
+@patch
+def correlation(self: RewardLog) -> dict:
     "`reward_correlation` of the logged functions over the completions kept for all of them."
     kept = {n: self._values_of(n) for n in self.names if n in self._moments}
     if len(kept) < 2: return {}
@@ -462,7 +502,8 @@ def _correlation(self) -> dict:
     if common.size < 2: return {}
     return reward_correlation({n: vals[np.searchsorted(keys, common)] for n, (keys, vals) in kept.items()})
 
-def _summary(self) -> dict:
+@patch
+def summary(self: RewardLog) -> dict:
     "Everything the saved analysis reports, as plain JSON-ready values."
     rewards = {}
     for name in self.names:
@@ -477,55 +518,62 @@ def _summary(self) -> dict:
             "format_reward": self.format_reward, "max_chars": self.max_chars, "categories": self.categories(),
             "correlation": self.correlation(), "per_step": self.steps}
 
-def _repr(self) -> str:
+@patch
+def __repr__(self: RewardLog) -> str:
     return f"RewardLog({len(self.names)} rewards {self.names}, {len({r['step'] for r in self.steps})} steps)"
 
-_attach(RewardLog, correlation=_correlation, summary=_summary, __repr__=_repr)
+# %% ../nbs/03_analysis.ipynb #3288efb0
+_G_N, _G_BAD, _G_SUM, _G_SQ, _G_LO, _G_HI = range(6)   # the columns of a group's running figures
 
-# %% ../nbs/03_analysis.ipynb #64b4a536
-def _log_rows(self, step: int, # the training step (>= 0) of these rows
-              rewards: Mapping, # {reward name: [B] rewards}: every reward function over the same B rows
-              *,
-              reasons: Mapping | None = None, # {reward name: [B] reasons} for the functions that give them
-              group_ids=None, # [B] the group (prompt) of each row; a group's rows may arrive over several calls
-              prompts=None, # [B] prompt texts (kept only for sampled examples)
-              completions=None, # [B] completion texts (kept only for examples; lengths for `over_length`)
-              index=None, # [B] the rows' numbers in the whole input (default: counted on from the previous call)
-             ) -> RewardLog: # self, so calls chain
-    "Record a chunk of rows of one step, scored by every reward function; call again with the next rows."
-    if not isinstance(step, (int, np.integer)) or isinstance(step, bool) or step < 0:
-        raise RewardArgumentError(f"RewardLog.log_rows: step must be an int >= 0, got {step!r}")
-    if not isinstance(rewards, Mapping) or not rewards or not all(isinstance(k, str) and k for k in rewards):
-        raise RewardArgumentError(f"RewardLog.log_rows needs {{reward name: rewards [B]}}, got {rewards!r:.80}")
-    step = int(step)
-    rs = {k: _rewards_array(v, f"RewardLog.log_rows('{k}'): rewards") for k, v in rewards.items()}
-    shapes = {k: r.shape for k, r in rs.items()}
-    if any(len(s) != 1 for s in shapes.values()) or len(set(shapes.values())) != 1:
-        raise RewardArgumentError(f"RewardLog.log_rows: every reward must give one number per row, shape [B]; got {shapes}")
-    n, reasons = next(iter(shapes.values()))[0], dict(reasons or {})
-    if set(reasons) - set(rs): raise RewardArgumentError(f"RewardLog.log_rows: reasons for {sorted(set(reasons) - set(rs))}, "
-                                                         f"which have no rewards here")
-    first = next(iter(rs))
-    group_ids, prompts, completions, index = (_check_len(first, w, x, n) for w, x in
-        (("group_ids", group_ids), ("prompts", prompts), ("completions", completions), ("index", index)))
-    reasons = {k: _check_len(k, "reasons", v, n) for k, v in reasons.items()}
-    for attr, allowed in (("answer_reward", ANSWER_REASONS), ("format_reward", FORMAT_REASONS)):
-        name = getattr(self, attr)
-        bad = sorted({str(x) for x in reasons.get(name) or () if x is not None and x not in allowed})
-        if bad: raise RewardArgumentError(f"RewardLog.log_rows('{name}'): it is the {attr.replace('_', ' ')}, but its "
-                                          f"reasons {bad} are not among {list(allowed)}")
-    clash = [k for k in rs if (step, k) in self._seen]
-    if clash: raise RewardArgumentError(f"RewardLog.log_rows: {clash} already logged at step {step} with `log`; "
-                                        f"give a step's rows either to `log` once or to `log_rows` in chunks")
-    if n > self.max_open_groups:   # a chunk never holds more new groups than there are slots
-        index = np.arange(self._rows_seen, self._rows_seen + n) if index is None else np.asarray(index)
-        for a in range(0, n, self.max_open_groups):
-            cut = lambda x: None if x is None else x[a:a + self.max_open_groups]
-            self.log_rows(step, {k: r[a:a + self.max_open_groups] for k, r in rs.items()},
-                          reasons={k: cut(v) for k, v in reasons.items()}, group_ids=cut(group_ids), prompts=cut(prompts),
-                          completions=cut(completions), index=cut(index))
-        return self
+@patch
+def _group_rows(self: RewardLog, step: int, rs: dict, group_ids):
+    "Add the rows to their groups' running figures; a new group takes the slot of the oldest when all are taken."
+    cap, slots = self.max_open_groups, np.empty(len(group_ids), np.int64)
+    for name in rs:
+        if name not in self._gstate:
+            st = self._gstate[name] = np.zeros((cap, 6)); st[:, _G_LO], st[:, _G_HI] = np.inf, -np.inf
+    for i, g in enumerate(group_ids):
+        key = hash((step, str(g)))
+        s = self._gslot.get(key)
+        if s is None:
+            s, self._gnext = self._gnext, (self._gnext + 1) % cap
+            if self._gstep[s] >= 0: self._close_group(s)
+            self._gslot[key], self._gkey[s], self._gstep[s] = s, key, step
+        slots[i] = s
+    for name, r in rs.items():
+        st, ok = self._gstate[name], ~np.isnan(r)
+        np.add.at(st[:, _G_N], slots, 1.0); np.add.at(st[:, _G_BAD], slots, (~ok).astype(float))
+        x = np.where(ok, r, 0.0)
+        np.add.at(st[:, _G_SUM], slots, x); np.add.at(st[:, _G_SQ], slots, x * x)
+        np.minimum.at(st[:, _G_LO], slots, np.where(ok, r, np.inf)); np.maximum.at(st[:, _G_HI], slots, np.where(ok, r, -np.inf))
+
+def _group_figures_of(st: np.ndarray, atol: float = 1e-9) -> tuple:
+    "(counted, dead, std) per row of group figures `st`, by the rule of `all_equal_groups`: NaN rewards are skipped."
+    counted = st[:, _G_N] > 0
+    n = np.maximum(st[:, _G_N] - st[:, _G_BAD], 1)
+    mean = st[:, _G_SUM] / n
+    dead = counted & (st[:, _G_HI] - st[:, _G_LO] <= atol)   # no valid reward: -inf - inf, dead as in `all_equal_groups`
+    sd = np.where(st[:, _G_HI] > st[:, _G_LO], np.sqrt(np.maximum(st[:, _G_SQ] / n - mean * mean, 0.0)), 0.0)
+    return counted, dead, sd
+
+@patch
+def _close_group(self: RewardLog, s: int):
+    "Fold the group in slot `s` into its step's figures and free the slot."
+    step = int(self._gstep[s])
+    for name, st in self._gstate.items():
+        counted, dead, sd = _group_figures_of(st[s:s + 1])
+        fig = self._chunked.get((step, name))
+        if fig is not None and counted[0]: fig["groups"] += 1; fig["dead"] += int(dead[0]); fig["sd"] += float(sd[0])
+        st[s] = (0, 0, 0, 0, np.inf, -np.inf)
+    del self._gslot[int(self._gkey[s])]
+    self._gstep[s] = -1
+
+# %% ../nbs/03_analysis.ipynb #5578090a
+@patch
+def _fold_rows(self: RewardLog, step: int, rs: dict, reasons: dict, group_ids, prompts, completions, index):
+    "Fold a checked chunk of rows (at most `max_open_groups`) into the figures, samples, groups and categories."
     if self._open_step is not None: self._close_step()
+    n = len(next(iter(rs.values())))
     index = np.arange(self._rows_seen, self._rows_seen + n) if index is None else np.asarray(index, dtype=np.int64)
     self._rows_seen = max(self._rows_seen, int(index.max()) + 1 if n else 0)
     u = _priority(step, index, self.seed)
@@ -551,52 +599,46 @@ def _log_rows(self, step: int, # the training step (>= 0) of these rows
         self._sample_examples(name, step, u, r, group_ids, prompts, completions, rsn, index)
     if group_ids is not None and n: self._group_rows(step, rs, group_ids)
     self._count({k: (r, reasons.get(k), group_ids, prompts, completions) for k, r in rs.items()}, step, index)
+
+# %% ../nbs/03_analysis.ipynb #64b4a536
+@patch
+def log_rows(self: RewardLog, step: int, # the training step (>= 0) of these rows
+             rewards: Mapping, # {reward name: [B] rewards}: every reward function over the same B rows
+             *,
+             reasons: Mapping | None = None, # {reward name: [B] reasons} for the functions that give them
+             group_ids=None, # [B] the group (prompt) of each row; a group's rows may arrive over several calls
+             prompts=None, # [B] prompt texts (kept only for sampled examples)
+             completions=None, # [B] completion texts (kept only for examples; lengths for `over_length`)
+             index=None, # [B] the rows' numbers in the whole input (default: counted on from the previous call)
+            ) -> RewardLog: # self, so calls chain
+    "Record a chunk of rows of one step, scored by every reward function; call again with the next rows."
+    step = _check_step("RewardLog.log_rows", step)
+    if not isinstance(rewards, Mapping) or not rewards or not all(isinstance(k, str) and k for k in rewards):
+        raise RewardArgumentError(f"RewardLog.log_rows needs {{reward name: rewards [B]}}, got {rewards!r:.80}")
+    rs = {k: _rewards_array(v, f"RewardLog.log_rows('{k}'): rewards") for k, v in rewards.items()}
+    shapes = {k: r.shape for k, r in rs.items()}
+    if any(len(s) != 1 for s in shapes.values()) or len(set(shapes.values())) != 1:
+        raise RewardArgumentError(f"RewardLog.log_rows: every reward must give one number per row, shape [B]; got {shapes}")
+    n, reasons = next(iter(shapes.values()))[0], dict(reasons or {})
+    if set(reasons) - set(rs): raise RewardArgumentError(f"RewardLog.log_rows: reasons for {sorted(set(reasons) - set(rs))}, "
+                                                         f"which have no rewards here")
+    first = next(iter(rs))
+    group_ids, prompts, completions, index = (_check_len(first, w, x, n) for w, x in
+        (("group_ids", group_ids), ("prompts", prompts), ("completions", completions), ("index", index)))
+    reasons = {k: _check_len(k, "reasons", v, n) for k, v in reasons.items()}
+    self._check_reasons("RewardLog.log_rows", reasons)
+    clash = [k for k in rs if (step, k) in self._seen]
+    if clash: raise RewardArgumentError(f"RewardLog.log_rows: {clash} already logged at step {step} with `log`; "
+                                        f"give a step's rows either to `log` once or to `log_rows` in chunks")
+    if n <= self.max_open_groups:
+        self._fold_rows(step, rs, reasons, group_ids, prompts, completions, index)
+        return self
+    index = np.arange(self._rows_seen, self._rows_seen + n) if index is None else np.asarray(index)
+    for a in range(0, n, self.max_open_groups):
+        cut = lambda x: None if x is None else x[a:a + self.max_open_groups]
+        self.log_rows(step, {k: r[a:a + self.max_open_groups] for k, r in rs.items()}, reasons={k: cut(v) for k, v in reasons.items()},
+                      group_ids=cut(group_ids), prompts=cut(prompts), completions=cut(completions), index=cut(index))
     return self
-
-_G_N, _G_BAD, _G_SUM, _G_SQ, _G_LO, _G_HI = range(6)   # the columns of a group's running figures
-
-def _group_rows(self, step: int, rs: dict, group_ids):
-    "Add the rows to their groups' running figures; a new group takes the slot of the oldest when all are taken."
-    cap, slots = self.max_open_groups, np.empty(len(group_ids), np.int64)
-    for name in rs:
-        if name not in self._gstate:
-            st = self._gstate[name] = np.zeros((cap, 6)); st[:, _G_LO], st[:, _G_HI] = np.inf, -np.inf
-    for i, g in enumerate(group_ids):
-        key = hash((step, str(g)))
-        s = self._gslot.get(key)
-        if s is None:
-            s, self._gnext = self._gnext, (self._gnext + 1) % cap
-            if self._gstep[s] >= 0: self._close_group(s)
-            self._gslot[key], self._gkey[s], self._gstep[s] = s, key, step
-        slots[i] = s
-    for name, r in rs.items():
-        st, ok = self._gstate[name], np.isfinite(r)
-        np.add.at(st[:, _G_N], slots, 1.0); np.add.at(st[:, _G_BAD], slots, (~ok).astype(float))
-        x = np.where(ok, r, 0.0)
-        np.add.at(st[:, _G_SUM], slots, x); np.add.at(st[:, _G_SQ], slots, x * x)
-        np.minimum.at(st[:, _G_LO], slots, np.where(ok, r, np.inf)); np.maximum.at(st[:, _G_HI], slots, np.where(ok, r, -np.inf))
-
-def _group_figures_of(st: np.ndarray, atol: float = 1e-9) -> tuple:
-    "(counted, dead, std) per row of group figures `st`: groups with a NaN reward are not counted, as in `log`."
-    counted = (st[:, _G_N] > 0) & (st[:, _G_BAD] == 0)
-    n = np.maximum(st[:, _G_N], 1)
-    mean = st[:, _G_SUM] / n
-    dead = counted & (st[:, _G_HI] - st[:, _G_LO] <= atol)
-    sd = np.where(st[:, _G_HI] > st[:, _G_LO], np.sqrt(np.maximum(st[:, _G_SQ] / n - mean * mean, 0.0)), 0.0)
-    return counted, dead, sd
-
-def _close_group(self, s: int):
-    "Fold the group in slot `s` into its step's figures and free the slot."
-    step = int(self._gstep[s])
-    for name, st in self._gstate.items():
-        counted, dead, sd = _group_figures_of(st[s:s + 1])
-        fig = self._chunked.get((step, name))
-        if fig is not None and counted[0]: fig["groups"] += 1; fig["dead"] += int(dead[0]); fig["sd"] += float(sd[0])
-        st[s] = (0, 0, 0, 0, np.inf, -np.inf)
-    del self._gslot[int(self._gkey[s])]
-    self._gstep[s] = -1
-
-_attach(RewardLog, log_rows=_log_rows, _group_rows=_group_rows, _close_group=_close_group)
 
 # %% ../nbs/03_analysis.ipynb #aebb5004
 def _figure(n_panels: int = 1, width: float = 6.4, height: float = 4.0):
@@ -624,6 +666,7 @@ def plot_reward_histograms(log: RewardLog, # the rewards to plot
         ax.set(title=f"{name}: distribution" + (" (sample)" if s.get("sampled") else ""), xlabel="reward", ylabel="completions")
     return _saved(fig, path)
 
+# %% ../nbs/03_analysis.ipynb #5f8d158b
 def plot_reward_over_steps(log: RewardLog, # the rewards to plot
                            path=None, # save a PNG here
                           ): # a matplotlib Figure, one line and band per reward function
@@ -652,6 +695,7 @@ def plot_dead_groups(log: RewardLog, # the rewards to plot (steps logged with gr
     else: ax.text(0.5, 0.5, "no group ids were logged", ha="center", transform=ax.transAxes)
     return _saved(fig, path)
 
+# %% ../nbs/03_analysis.ipynb #fe6123c9
 def plot_categories(log: RewardLog, # the log whose categories to plot
                     path=None, # save a PNG here
                    ): # a matplotlib Figure, one bar per category
@@ -686,7 +730,7 @@ def _from_scored(cls, scored: Mapping, # {reward name: {"scores": [B], "reasons"
     log, n, have_rows = cls(**kwargs), next(iter(sizes.values()), 0), rows is not None
     rows = list(rows) if have_rows else [{}] * n
     steps = [r.get(step_key, 0) if isinstance(r, Mapping) else 0 for r in rows]
-    bad = next((s for s in steps if not isinstance(s, int) or isinstance(s, bool) or s < 0), None)
+    bad = next((s for s in steps if not is_whole(s)), None)
     if bad is not None: raise RewardArgumentError(f"from_scored: the '{step_key}' column must hold ints >= 0, got {bad!r}")
     keys = [r.get(group_key) if group_key and isinstance(r, Mapping) else None for r in rows]
     groups = None if all(k is None for k in keys) else [str(k) if k is not None else f"\0row{i}" for i, k in enumerate(keys)]
@@ -705,7 +749,7 @@ def _from_scored(cls, scored: Mapping, # {reward name: {"scores": [B], "reasons"
                          group_ids=pick(groups), prompts=pick(prompts), completions=pick(completions), index=part)
     return log
 
-_attach(RewardLog, from_scored=_from_scored)
+_from_scored.__name__, _from_scored.__qualname__ = "from_scored", "RewardLog.from_scored"
 RewardLog.from_scored = classmethod(_from_scored)
 
 # %% ../nbs/03_analysis.ipynb #ae86c54f
@@ -728,9 +772,10 @@ def _md_text(s, n: int = 160) -> str:
     s = s if len(s) <= n else s[:n] + "…"
     return s.replace("|", "\\|").replace("<", "&lt;")
 
-def _report(log: RewardLog, summary: dict, figures: dict) -> str:
-    "report.md: tables of the figures, the plots, and examples."
-    L = [f"# Reward analysis", "", f"{summary['completions']} completions over {summary['steps']} step(s); "
+# %% ../nbs/03_analysis.ipynb #f4adcfbc
+def _report_rewards(log: RewardLog, summary: dict, figures: dict) -> list:
+    "The lines of report.md about the rewards: the table of figures, reasons and plots."
+    L = ["# Reward analysis", "", f"{summary['completions']} completions over {summary['steps']} step(s); "
          f"answer reward: `{log.answer_reward or '—'}`, format reward: `{log.format_reward or '—'}`, "
          f"length limit: {log.max_chars or '—'} characters.", "", "## Rewards", "",
          "| reward | n | mean | std | min | q05 | q50 | q95 | max | skewness | dead groups | within-group std |",
@@ -746,8 +791,12 @@ def _report(log: RewardLog, summary: dict, figures: dict) -> str:
     L += ["", "Dead groups: the share of GRPO groups (same prompt) whose rewards are all equal, so their advantages are zero.", ""]
     for name, s in summary["rewards"].items():
         if s.get("reasons"): L.append(f"- `{name}` reasons: " + ", ".join(f"{k} {v}" for k, v in s["reasons"].items()))
-    L += ["", f"![reward distributions]({figures['histograms']})", "", f"![reward per step]({figures['reward_over_steps']})", "",
-          f"![dead groups per step]({figures['dead_groups']})", "", "## Failure categories", "",
+    return L + ["", f"![reward distributions]({figures['histograms']})", "", f"![reward per step]({figures['reward_over_steps']})", "",
+                f"![dead groups per step]({figures['dead_groups']})", ""]
+
+def _report(log: RewardLog, summary: dict, figures: dict) -> str:
+    "report.md: tables of the figures, the plots, and examples."
+    L = _report_rewards(log, summary, figures) + ["## Failure categories", "",
           "| category | count | share | " + " | ".join(f"mean `{n}`" for n in log.names) + " | meaning |",
           "|---|---:|---:|" + "---:|" * len(log.names) + "---|"]
     for cat, c in summary["categories"].items():
@@ -773,6 +822,7 @@ def _report(log: RewardLog, summary: dict, figures: dict) -> str:
             L += [f"- {_f(e[key])} (step {e['step']}, row {e['index']}): {_md_text(e.get('completion', ''))}" for e in part] + [""]
     return "\n".join(L)
 
+# %% ../nbs/03_analysis.ipynb #b910b13d
 def _write_examples(log: RewardLog, path: Path):
     cols = ["source", "category", "step", "index", "group", "prompt", "completion"]
     cols += [c for n in log.names for c in (n, f"{n}/reason")]
@@ -812,3 +862,66 @@ def save_reward_analysis(log_or_scored, # a `RewardLog`, or the result of `agent
     _write_examples(log, out / "examples.csv")
     return {"summary": out / "summary.json", "report": out / "report.md", "examples": out / "examples.csv",
             **{k: out / v for k, v in figures.items()}}
+
+# %% ../nbs/03_analysis.ipynb #919c735c
+ROLLOUT_KINDS = {
+    "correct": "the right answer in the answer tags, with the working",
+    "correct_sentence": "the right answer in a sentence ('… The answer is 42.'), with the working",
+    "near_miss": "an answer within 10 % of the right one, in the tags",
+    "wrong": "a wrong answer from wrong working, in the tags",
+    "hedge": "two answers in the tags, one of them right ('42 or 44')",
+    "no_answer": "no answer at all",
+}
+DEFAULT_MIX = {"correct": 0.35, "correct_sentence": 0.15, "near_miss": 0.10, "wrong": 0.20, "hedge": 0.10, "no_answer": 0.10}
+
+def _rollout_text(kind: str, a: int, b: int, c: int, work: str) -> str:
+    "The completion of one kind for the prompt with numbers a, b, c (answer a + b * c)."
+    y = a + b * c
+    if kind == "correct": return f"<reasoning>{work}</reasoning><answer>{y}</answer>"
+    if kind == "correct_sentence": return f"{work}. The answer is {y}."
+    if kind == "near_miss": return f"<reasoning>{work}</reasoning><answer>{y + max(1, y // 20)}</answer>"
+    if kind == "wrong": return f"<reasoning>{b} + {c} = {b + c}</reasoning><answer>{a + b + c}</answer>"   # c >= 3: never right
+    if kind == "hedge": return f"<reasoning>{work}</reasoning><answer>{y} or {y + 2}</answer>"
+    return "I am not sure how to solve this one."
+
+def _check_mix(mix) -> tuple:
+    "(kinds, cumulative weights) of a {kind: weight} mix, refusing unknown kinds and weights that are not >= 0."
+    if not isinstance(mix, Mapping) or not mix: raise RewardArgumentError(f"mix must be a non-empty {{kind: weight}}, got {mix!r:.80}")
+    unknown = sorted(set(mix) - set(ROLLOUT_KINDS))
+    if unknown: raise RewardArgumentError(f"mix: unknown kinds {unknown}; the kinds are {list(ROLLOUT_KINDS)}")
+    if not all(is_number(w) and w >= 0 for w in mix.values()) or not sum(mix.values()) > 0:
+        raise RewardArgumentError(f"mix: weights must be numbers >= 0, not all 0; got {dict(mix)}")
+    kinds, total, cum = list(mix), float(sum(mix.values())), []
+    for k in kinds: cum.append((cum[-1] if cum else 0.0) + mix[k] / total)
+    return kinds, cum
+
+# %% ../nbs/03_analysis.ipynb #bd20bbef
+def simulate_rollouts(n_prompts: int = 16, # prompts, one GRPO group each
+                      num_generations: int = 8, # completions per prompt
+                      *,
+                      mix: Mapping | None = None, # {kind: weight} over `ROLLOUT_KINDS`, normalised; default `DEFAULT_MIX`
+                      long_share: float = 0.0, # share of completions whose working is repeated to 2,000-10,000 characters
+                      step: int = 0, # the training step: each step has its own prompts and completions
+                      seed: int = 0, # the same seed, step and mix give the same rows
+                     ): # an iterator of rows {"prompt", "completion", "answer", "group", "kind", "step"}
+    "Seeded simulated GRPO rollouts: arithmetic prompts, `num_generations` completions of mixed kinds each, and the gold answer."
+    for k, v in (("n_prompts", n_prompts), ("num_generations", num_generations), ("step", step), ("seed", seed)):
+        if not is_whole(v, 1 if k == "num_generations" else 0): raise RewardArgumentError(f"{k} must be a whole number, got {v!r}")
+    if not (is_number(long_share) and 0 <= long_share <= 1): raise RewardArgumentError(f"long_share must be in [0, 1], got {long_share!r}")
+    kinds, cum = _check_mix(DEFAULT_MIX if mix is None else mix)
+    return _rollout_rows(n_prompts, num_generations, kinds, cum, long_share, step, seed)
+
+def _rollout_rows(n_prompts, k, kinds, cum, long_share, step, seed):
+    for g in range(n_prompts):
+        key = ((seed * 1_000_003 + step) * 1_000_033 + g) * 2
+        q, rng = random.Random(key), random.Random(key + 1)   # the prompt does not depend on the mix
+        a, b, c = q.randint(2, 99), q.randint(2, 20), q.randint(3, 20)
+        y = a + b * c
+        prompt = f"Tom has {a} apples and buys {b} bags of {c} apples. How many apples does he have now?"
+        for _ in range(k):
+            u, long = rng.random(), rng.random() < long_share
+            kind = kinds[min(bisect.bisect_right(cum, u), len(kinds) - 1)]
+            work = f"{b} * {c} = {b * c}, and {a} + {b * c} = {y}"
+            if long: work = " ".join([work] * rng.randint(60, 250))
+            yield {"prompt": prompt, "completion": _rollout_text(kind, a, b, c, work), "answer": str(y),
+                   "group": g, "kind": kind, "step": step}
