@@ -17,7 +17,7 @@ from .core import (COLUMN_ALIASES, BatchReward, RewardArgumentError, RewardTypeE
                               batch_mode, completion_text, get_reward_function, prompt_text,
                               register_reward_function)
 from .parsing import extract_answer, parse_ground_truth, parse_number
-from .rewards import (FROM_METADATA, REASONING_TAGS, _from_metadata, _response_string, _truth_string,
+from .rewards import (FROM_METADATA, REASONING_TAGS, from_metadata, response_string, truth_string,
                                  check_answer_details)
 
 # %% auto #0
@@ -221,7 +221,7 @@ def _answer_error(response: str, ground_truth, relative: bool, who: str) -> tupl
     "(check_answer's details, the answer's error from the truth or None) — read with the shared parser."
     d = check_answer_details(response, ground_truth)
     if d.reason != "wrong" and d.reason != "near_miss": return d, (Fraction(0) if d.reason == "correct" else None)
-    truth = parse_ground_truth(_truth_string(ground_truth, who))
+    truth = parse_ground_truth(truth_string(ground_truth, who))
     a = extract_answer(response)
     if truth.kind != "number" or a.value is None: return d, None
     err = abs(a.value - truth.value)
@@ -244,8 +244,8 @@ class GraduatedReward:
         self.tiers, self.relative, self.__name__ = _tiers(tiers), bool(relative), name
         self.wrong, self.no_answer = _weight(wrong, "graduated_reward wrong"), _weight(no_answer, "graduated_reward no_answer")
     def __call__(self, response: str, ground_truth=FROM_METADATA, prompt: str = "", metadata: Mapping | None = None) -> float: # range: [min of scores, max of scores]
-        ground_truth = _from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], self.__name__)
-        d, err = _answer_error(_response_string(response, self.__name__), ground_truth, self.relative, self.__name__)
+        ground_truth = from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], self.__name__)
+        d, err = _answer_error(response_string(response, self.__name__), ground_truth, self.relative, self.__name__)
         if err is None: return self.wrong if d.reason == "wrong" else self.no_answer
         return next((s for e, s in self.tiers if err <= e), self.wrong)
     def __repr__(self): return f"GraduatedReward({self.__name__}, tiers={self.tiers}, wrong={self.wrong}, no_answer={self.no_answer})"
@@ -267,8 +267,8 @@ class ContinuousReward:
         self.max_error, self.relative, self.__name__ = _weight(max_error, "continuous_reward max_error"), bool(relative), name
         if self.max_error <= 0: raise RewardArgumentError(f"continuous_reward: max_error must be > 0, got {max_error!r}")
     def __call__(self, response: str, ground_truth=FROM_METADATA, prompt: str = "", metadata: Mapping | None = None) -> float: # range: [0.0, 1.0]
-        ground_truth = _from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], self.__name__)
-        d, err = _answer_error(_response_string(response, self.__name__), ground_truth, self.relative, self.__name__)
+        ground_truth = from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], self.__name__)
+        d, err = _answer_error(response_string(response, self.__name__), ground_truth, self.relative, self.__name__)
         if err is None: return 0.0
         return float(min(Fraction(1), max(Fraction(0), 1 - err / Fraction(self.max_error))))
     def __repr__(self): return f"ContinuousReward({self.__name__}, max_error={self.max_error}, relative={self.relative})"

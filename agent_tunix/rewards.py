@@ -1,4 +1,4 @@
-"""The built-in rewards of the seed's Rewards API — format, correctness, number extraction and their 0.3/0.7 combination — each with a reason for its score.
+"""The built-in rewards of the Rewards API — format, correctness, number extraction and their 0.3/0.7 combination — each with a reason for its score.
 
 Docs: https://agent-tunix.github.io/agent_tunix/rewards.html.md"""
 
@@ -6,21 +6,21 @@ Docs: https://agent-tunix.github.io/agent_tunix/rewards.html.md"""
 
 # %% ../nbs/02_rewards.ipynb #bf637d1b
 from __future__ import annotations
-import math, re
-from dataclasses import dataclass, field
+import math, numbers, re
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache
-from numbers import Number as _Real
 from typing import NamedTuple
 
+from ._base import is_number
 from .core import COLUMN_ALIASES, RewardArgumentError, RewardTypeError, logger, register_reward_function
-from .parsing import (ANSWER_TAGS, Answer, clean_math, extract_answer, find_numbers, normalize_text,
-                                 parse_ground_truth, parse_number)
+from .parsing import ANSWER_TAGS, extract_answer, find_numbers, normalize_text, parse_ground_truth, parse_number
 
 # %% auto #0
-__all__ = ['REASONS', 'FROM_METADATA', 'DEFAULT_FORMAT', 'PLACEHOLDERS', 'REASONING_TAGS', 'RewardDetails',
-           'check_answer_details', 'check_answer', 'parse_format', 'match_format_details', 'match_format_exactly',
-           'match_format_approximately', 'check_numbers', 'combined_reward']
+__all__ = ['REASONS', 'FROM_METADATA', 'DEFAULT_FORMAT', 'PLACEHOLDERS', 'REASONING_TAGS', 'RewardDetails', 'from_metadata',
+           'truth_string', 'response_string', 'check_answer_details', 'check_answer', 'parse_format',
+           'match_format_details', 'match_format_exactly', 'match_format_approximately', 'check_numbers',
+           'combined_reward']
 
 # %% ../nbs/02_rewards.ipynb #ea8db825
 REASONS = {
@@ -49,8 +49,13 @@ class _Required:
     def __repr__(self): return "<from metadata>"
 FROM_METADATA = _Required()
 
-def _from_metadata(value, metadata, keys: tuple, who: str, default=FROM_METADATA):
-    "`value` if given, else the first of `keys` in `metadata`, else `default`; raise if still missing."
+def from_metadata(value, # the argument as given, or `FROM_METADATA` when it was not
+                  metadata, # the dataset row (a mapping), or None
+                  keys: tuple, # the row's columns that may hold it, tried in order
+                  who: str, # the reward's name, for the error message
+                  default=FROM_METADATA, # what to use when no column holds it; `FROM_METADATA`: raise
+                 ): # `value`, else the first of `keys` in `metadata`, else `default`
+    "An argument given directly or read from the dataset row; raises with the fix when it is in neither."
     if value is not FROM_METADATA: return value
     if metadata is not None and not isinstance(metadata, dict) and not hasattr(metadata, "keys"):
         raise RewardTypeError(f"{who}: metadata must be a mapping of the row's columns, got {type(metadata).__name__}")
@@ -72,8 +77,10 @@ def _unreadable_truth(ground_truth, who: str) -> None:
                        "such rows score 0 with reason gold_invalid (fix the dataset's answer column)", who, kind, ground_truth)
     return None
 
-def _truth_string(ground_truth, who: str) -> str | None:
-    "A ground truth as the string the parser reads; None (`gold_invalid`) when it is missing or of a type that cannot be one."
+def truth_string(ground_truth, # a dataset's answer: str, int, float, Fraction, numpy scalar, bytes or None
+                 who: str, # the reward's name, for the report of an unreadable type
+                ) -> str | None: # the text the parser reads; None (`gold_invalid`) when it is missing or cannot be one
+    "A ground truth of any column type as the string `parse_ground_truth` reads."
     if ground_truth is None: return None
     if isinstance(ground_truth, str): return ground_truth
     if isinstance(ground_truth, bool): return _unreadable_truth(ground_truth, who)
@@ -81,29 +88,34 @@ def _truth_string(ground_truth, who: str) -> str | None:
     if hasattr(ground_truth, "item") and getattr(ground_truth, "ndim", 0) == 0: ground_truth = ground_truth.item()  # numpy scalar
     if isinstance(ground_truth, str): return ground_truth
     if isinstance(ground_truth, Fraction): return f"{ground_truth.numerator}/{ground_truth.denominator}"
-    if isinstance(ground_truth, _Real):
+    if isinstance(ground_truth, numbers.Number):
         if isinstance(ground_truth, float) and not math.isfinite(ground_truth): return "nan"
         return repr(ground_truth) if isinstance(ground_truth, float) else str(ground_truth)
     return _unreadable_truth(ground_truth, who)
 
-def _response_string(response, who: str) -> str:
+# %% ../nbs/02_rewards.ipynb #e39dd99b
+def response_string(response, # what the reward was called with as the completion
+                    who: str, # the reward's name, for the error message
+                   ) -> str: # `response`, when it is a str
+    "The completion of a one-sample call; raises, naming `batch_reward`, when it is not text (a list, a message)."
     if isinstance(response, str): return response
     raise RewardTypeError(f"{who}: the response must be a str, got {type(response).__name__}. In a training loop, "
                           f"lift the reward with batch_reward({who}), which also reads TRL's message lists.")
 
+# %% ../nbs/02_rewards.ipynb #d1a6cfb7
 def _equal(value, percent: bool, truth) -> bool:
     "Equal values, or equal once a `%` on either side is read as a hundredth (exact: multiplies, never divides)."
     if value == truth.value: return True
     return (percent and value == truth.value * 100) or (truth.percent and truth.value == value * 100)
 
-def _check(response: str, ground_truth, tags: tuple, metadata) -> tuple:
+def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
     "(score, reason, extracted text) for `check_answer`; tuples keep the hot path cheap."
-    response = _response_string(response, "check_answer")
+    response = response_string(response, "check_answer")
     if ground_truth is FROM_METADATA:
-        ground_truth = _from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], "check_answer")
+        ground_truth = from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], "check_answer")
     truth = parse_ground_truth(ground_truth) if type(ground_truth) is str else None
     if truth is None:
-        truth_text = _truth_string(ground_truth, "check_answer")
+        truth_text = truth_string(ground_truth, "check_answer")
         if truth_text is None: return 0.0, "gold_invalid", None
         truth = parse_ground_truth(truth_text)
     if truth.kind == "invalid": return 0.0, "gold_invalid", None
@@ -119,6 +131,7 @@ def _check(response: str, ground_truth, tags: tuple, metadata) -> tuple:
     if t != 0 and abs(value - t) * 10 <= abs(t): return 0.5, "near_miss", a.text[:200]   # within 10 %, inclusive
     return 0.0, "wrong", a.text[:200]
 
+# %% ../nbs/02_rewards.ipynb #a1b511db
 def check_answer_details(response: str, # the model's completion
                          ground_truth=FROM_METADATA, # the reference answer: "72", 72, "$1,000", "#### 72", or text such as "Paris"
                          tags: tuple = ANSWER_TAGS, # the answer tags to look for
@@ -126,7 +139,7 @@ def check_answer_details(response: str, # the model's completion
                          metadata: dict | None = None, # the dataset row; supplies `ground_truth` when not given
                         ) -> RewardDetails: # score in {0, 0.5, 1} with its reason
     "Score the answer of `response` against `ground_truth`, with the reason."
-    return RewardDetails(*_check(response, ground_truth, tags, metadata))
+    return RewardDetails(*_score_answer(response, ground_truth, tags, metadata))
 
 @register_reward_function("check_answer")
 def check_answer(response: str, # the model's completion
@@ -136,13 +149,13 @@ def check_answer(response: str, # the model's completion
                  metadata: dict | None = None, # the dataset row; supplies `ground_truth` when not given
                 ) -> float: # range: {0.0, 0.5, 1.0}
     "1.0 if the answer's value equals the ground truth, 0.5 if within 10 % of it, else 0.0."
-    return _check(response, ground_truth, tags, metadata)[0]
+    return _score_answer(response, ground_truth, tags, metadata)[0]
 
 check_answer.details = check_answer_details  # the details form, found by `BatchReward.explain` and the analysis
 check_answer.reasons = ("correct", "near_miss", "wrong", "hedge", "no_answer", "unparseable", "gold_invalid")
 
 # %% ../nbs/02_rewards.ipynb #7fe3c5ef
-DEFAULT_FORMAT = "The answer is [NUM]."   # the seed's example format
+DEFAULT_FORMAT = "The answer is [NUM]."   # the Rewards API's example format
 PLACEHOLDERS = {"NUM": "one number", "INT": "one whole number", "TEXT": "any non-empty text",
                 "LINE": "non-empty text on one line"}
 # A placeholder in a template: `[` upper-case letters `]`.
@@ -165,6 +178,7 @@ def _layout(text: str) -> str:
     parts.append(text[pos:].lstrip() if pos else text)
     return "".join(parts)
 
+# %% ../nbs/02_rewards.ipynb #b2d584da
 @dataclass(frozen=True)
 class _Template:
     literals: tuple   # fixed parts: one more than placeholders
@@ -194,6 +208,7 @@ def parse_format(expected_format: str) -> _Template:
     words = tuple({w for lit in literals for w in _NOT_ALNUM.split(lit.lower()) if w})
     return _Template(literals, kinds, canon, words, tagged)
 
+# %% ../nbs/02_rewards.ipynb #60b19b97
 def _holds(kind: str, text: str) -> bool:
     "Whether `text` is what placeholder `kind` may hold."
     if kind == "TEXT": return bool(text.strip())
@@ -231,15 +246,16 @@ def _in_order(r: str, tpl: _Template) -> bool:
         pos += len(lit)
     return True
 
+# %% ../nbs/02_rewards.ipynb #6b2cafaa
 def match_format_details(response: str, # the model's completion
                          expected_format: str = FROM_METADATA, # a template such as "The answer is [NUM]." (default `DEFAULT_FORMAT`)
                          prompt: str = "", # the prompt (unused; part of the protocol)
                          metadata: dict | None = None, # the dataset row; may supply `expected_format`
                         ) -> RewardDetails: # score in {0, 0.5, 1} with reason format_exact / format_partial / format_none
     "Score how well `response` ends in `expected_format`, with the reason."
-    expected_format = _from_metadata(expected_format, metadata, ("expected_format",), "match_format_exactly", DEFAULT_FORMAT)
+    expected_format = from_metadata(expected_format, metadata, ("expected_format",), "match_format_exactly", DEFAULT_FORMAT)
     tpl = parse_format(expected_format)
-    r = _response_string(response, "match_format_exactly").strip()
+    r = response_string(response, "match_format_exactly").strip()
     if tpl.tagged: r = _layout(r)
     found, typed = _exact(r, tpl)
     if found and typed: return RewardDetails(1.0, "format_exact")
@@ -268,7 +284,7 @@ def match_format_approximately(response: str, # the model's completion
                                metadata: dict | None = None, # the dataset row (unused)
                               ) -> float: # range: [0.0, 1.0], the share of tags that appear exactly once
     "The share of `tags` that appear exactly once in the response."
-    response = _response_string(response, "match_format_approximately")
+    response = response_string(response, "match_format_approximately")
     if isinstance(tags, str) or not tags or not all(isinstance(t, str) and t for t in tags):
         raise RewardArgumentError(f"tags must be a non-empty sequence of non-empty strings such as {REASONING_TAGS}, got {tags!r}")
     return sum(response.count(t) == 1 for t in tags) / len(tags)
@@ -307,8 +323,8 @@ def check_numbers(response: str, # the model's completion
                   metadata: dict | None = None, # the dataset row; may supply `expected_numbers`
                  ) -> dict: # {"extracted": [...], "matches": [...], "score": share of expected numbers found}
     "Which `expected_numbers` appear among the numbers of the response's answer."
-    response = _response_string(response, "check_numbers")
-    expected_numbers = _from_metadata(expected_numbers, metadata, ("expected_numbers",), "check_numbers")
+    response = response_string(response, "check_numbers")
+    expected_numbers = from_metadata(expected_numbers, metadata, ("expected_numbers",), "check_numbers")
     if hasattr(expected_numbers, "tolist"): expected_numbers = expected_numbers.tolist()
     if isinstance(expected_numbers, (str, int, float, Fraction)): expected_numbers = [expected_numbers]
     expected = [_expected_value(x) for x in expected_numbers]
@@ -320,11 +336,6 @@ def check_numbers(response: str, # the model's completion
     return {"extracted": [_plain(v) for v in found[:_MAX_EXTRACTED]], "matches": matches, "score": sum(matches) / len(matches)}
 
 # %% ../nbs/02_rewards.ipynb #96161f4b
-def _weight(x, name: str) -> float:
-    if isinstance(x, bool) or not isinstance(x, _Real) or not math.isfinite(float(x)):
-        raise RewardArgumentError(f"combined_reward: {name} must be a finite number (a weight), got {x!r}")
-    return float(x)
-
 @register_reward_function("combined_reward")
 def combined_reward(response: str, # the model's completion
                     ground_truth=FROM_METADATA, # the reference answer
@@ -335,6 +346,7 @@ def combined_reward(response: str, # the model's completion
                     metadata: dict | None = None, # the dataset row; supplies what is not given directly
                    ) -> float: # range: [0, alpha + beta] for non-negative weights
     "`alpha * match_format_exactly + beta * check_answer`."
-    a, b = _weight(alpha, "alpha"), _weight(beta, "beta")
-    return (a * match_format_exactly(response, expected_format, metadata=metadata)
-            + b * check_answer(response, ground_truth, metadata=metadata))
+    for name, w in (("alpha", alpha), ("beta", beta)):
+        if not is_number(w): raise RewardArgumentError(f"combined_reward: {name} must be a finite number (a weight), got {w!r}")
+    return (float(alpha) * match_format_exactly(response, expected_format, metadata=metadata)
+            + float(beta) * check_answer(response, ground_truth, metadata=metadata))
