@@ -93,7 +93,7 @@ def truth_string(ground_truth, # a dataset's answer: str, int, float, Fraction, 
         return repr(ground_truth) if isinstance(ground_truth, float) else str(ground_truth)
     return _unreadable_truth(ground_truth, who)
 
-# %% ../nbs/02_rewards.ipynb #e39dd99b
+# %% ../nbs/02_rewards.ipynb #997985c2
 def response_string(response, # what the reward was called with as the completion
                     who: str, # the reward's name, for the error message
                    ) -> str: # `response`, when it is a str
@@ -102,7 +102,7 @@ def response_string(response, # what the reward was called with as the completio
     raise RewardTypeError(f"{who}: the response must be a str, got {type(response).__name__}. In a training loop, "
                           f"lift the reward with batch_reward({who}), which also reads TRL's message lists.")
 
-# %% ../nbs/02_rewards.ipynb #d1a6cfb7
+# %% ../nbs/02_rewards.ipynb #f47e1154
 def _equal(value, percent: bool, truth) -> bool:
     "Equal values, or equal once a `%` on either side is read as a hundredth (exact: multiplies, never divides)."
     if value == truth.value: return True
@@ -131,7 +131,7 @@ def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
     if t != 0 and abs(value - t) * 10 <= abs(t): return 0.5, "near_miss", a.text[:200]   # within 10 %, inclusive
     return 0.0, "wrong", a.text[:200]
 
-# %% ../nbs/02_rewards.ipynb #a1b511db
+# %% ../nbs/02_rewards.ipynb #d22a1d31
 def check_answer_details(response: str, # the model's completion
                          ground_truth=FROM_METADATA, # the reference answer: "72", 72, "$1,000", "#### 72", or text such as "Paris"
                          tags: tuple = ANSWER_TAGS, # the answer tags to look for
@@ -178,7 +178,7 @@ def _layout(text: str) -> str:
     parts.append(text[pos:].lstrip() if pos else text)
     return "".join(parts)
 
-# %% ../nbs/02_rewards.ipynb #b2d584da
+# %% ../nbs/02_rewards.ipynb #71d4ebd5
 @dataclass(frozen=True)
 class _Template:
     literals: tuple   # fixed parts: one more than placeholders
@@ -208,7 +208,7 @@ def parse_format(expected_format: str) -> _Template:
     words = tuple({w for lit in literals for w in _NOT_ALNUM.split(lit.lower()) if w})
     return _Template(literals, kinds, canon, words, tagged)
 
-# %% ../nbs/02_rewards.ipynb #60b19b97
+# %% ../nbs/02_rewards.ipynb #26482bcf
 def _holds(kind: str, text: str) -> bool:
     "Whether `text` is what placeholder `kind` may hold."
     if kind == "TEXT": return bool(text.strip())
@@ -246,7 +246,7 @@ def _in_order(r: str, tpl: _Template) -> bool:
         pos += len(lit)
     return True
 
-# %% ../nbs/02_rewards.ipynb #6b2cafaa
+# %% ../nbs/02_rewards.ipynb #c449e444
 def match_format_details(response: str, # the model's completion
                          expected_format: str = FROM_METADATA, # a template such as "The answer is [NUM]." (default `DEFAULT_FORMAT`)
                          prompt: str = "", # the prompt (unused; part of the protocol)
@@ -316,6 +316,7 @@ def _expected_value(x) -> Fraction:
     if v is None: raise RewardArgumentError(f"check_numbers: cannot read expected number {x!r}; give numbers or strings like '4' or '1/2'")
     return v
 
+# %% ../nbs/02_rewards.ipynb #12d620b2
 @register_reward_function("check_numbers")
 def check_numbers(response: str, # the model's completion
                   expected_numbers=FROM_METADATA, # the numbers the answer should contain, e.g. [4] or ["1,000", "1/2"]
