@@ -1,4 +1,4 @@
-"""Group-relative advantages in JAX — GRPO, Dr. GRPO and RLOO — with the reward-normalisation choices TRL offers, several reward functions combined, NaN-aware, and the share of groups that teach nothing.
+"""Group-relative advantages in JAX — GRPO, Dr. GRPO and RLOO — with the reward-normalisation choices TRL offers, several reward functions combined, NaN-aware, and the mask of groups that teach nothing.
 
 Docs: https://agent-tunix.github.io/agent_tunix/grpo.html.md"""
 
@@ -6,17 +6,18 @@ Docs: https://agent-tunix.github.io/agent_tunix/grpo.html.md"""
 
 # %% ../nbs/06_grpo.ipynb #c13dc92b
 from __future__ import annotations
-from numbers import Integral
 from typing import Literal, Sequence
 
 import jax
 import jax.numpy as jnp
 
+from ._base import is_whole
+from .analysis import all_equal_groups
 from .core import RewardArgumentError
 
 # %% auto #0
 __all__ = ['Scale', 'ESTIMATORS', 'group_rewards', 'grpo_advantages', 'drgrpo_advantages', 'rloo_advantages', 'combine_rewards',
-           'multi_reward_advantages', 'dead_group_mask', 'dead_group_share', 'compute_advantages']
+           'multi_reward_advantages', 'dead_group_mask', 'compute_advantages']
 
 # %% ../nbs/06_grpo.ipynb #e125ea6b
 def group_rewards(rewards: jax.Array, # [B] rewards, prompt after prompt, `num_generations` each
@@ -24,7 +25,7 @@ def group_rewards(rewards: jax.Array, # [B] rewards, prompt after prompt, `num_g
                  ) -> jax.Array: # [B // G, G]
     "Reshape flat rewards `[B]` to `[num_prompts, num_generations]`, checking that the groups line up."
     rewards = jnp.asarray(rewards)
-    if not isinstance(num_generations, Integral) or isinstance(num_generations, bool) or num_generations < 1:
+    if not is_whole(num_generations, 1):
         raise RewardArgumentError(f"num_generations must be a positive int, got {num_generations!r}")
     if rewards.ndim != 1 or rewards.shape[0] % num_generations:
         raise RewardArgumentError(f"rewards must have shape [num_prompts * num_generations]; got shape "
@@ -115,23 +116,18 @@ def multi_reward_advantages(rewards: jax.Array, # [B, F] one column per reward f
     return _standardise(combine_rewards(per_fn, weights=weights), epsilon)
 
 # %% ../nbs/06_grpo.ipynb #4b5c7116
-def dead_group_mask(rewards: jax.Array, # [B] rewards, `num_generations` per prompt
-                    num_generations: int, # completions per prompt (G)
+def dead_group_mask(rewards: jax.Array, # [B] rewards, `num_generations` per prompt, or [num_prompts, num_generations]
+                    num_generations: int | None = None, # completions per prompt (G); None for [num_prompts, G] rewards
                     *,
                     atol: float = 1e-9, # rewards this close count as equal (as in `agent_tunix.analysis`)
-                   ) -> jax.Array: # [B // G] bool, True where the group's valid rewards are all equal
-    "Which groups have all-equal rewards (and so zero advantage)."
-    x = group_rewards(rewards, num_generations)
-    nan = jnp.isnan(x)
-    return jnp.where(nan, -jnp.inf, x).max(axis=1) - jnp.where(nan, jnp.inf, x).min(axis=1) <= atol
-
-def dead_group_share(rewards: jax.Array, # [B] rewards, `num_generations` per prompt
-                     num_generations: int, # completions per prompt (G)
-                     *,
-                     atol: float = 1e-9, # rewards this close count as equal
-                    ) -> jax.Array: # scalar in [0, 1]
-    "The share of groups whose rewards are all equal — the prompts that teach nothing."
-    return dead_group_mask(rewards, num_generations, atol=atol).mean()
+                   ) -> jax.Array: # [num_prompts] bool, True where the group's valid rewards are all equal
+    "Which groups have all-equal rewards (and so zero advantage), by the rule of `analysis.all_equal_groups`."
+    rewards = jnp.asarray(rewards)
+    if rewards.ndim == 2 and num_generations in (None, rewards.shape[1]): x = rewards
+    elif num_generations is None: raise RewardArgumentError(
+        f"dead_group_mask: give num_generations, or rewards shaped [num_prompts, num_generations]; got shape {tuple(rewards.shape)}")
+    else: x = group_rewards(rewards, num_generations)
+    return all_equal_groups(x, atol=atol, xp=jnp)
 
 # %% ../nbs/06_grpo.ipynb #df571d4a
 ESTIMATORS = {"grpo": grpo_advantages, "drgrpo": drgrpo_advantages, "rloo": rloo_advantages}

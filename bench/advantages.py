@@ -16,7 +16,7 @@ from functools import partial
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")
 import jax, jax.numpy as jnp, numpy as np
-from agent_tunix.grpo import (dead_group_share, drgrpo_advantages, grpo_advantages, multi_reward_advantages,
+from agent_tunix.grpo import (dead_group_mask, drgrpo_advantages, grpo_advantages, multi_reward_advantages,
                               rloo_advantages)
 
 def timed(f, *args, repeat: int) -> tuple:
@@ -42,7 +42,7 @@ def main():
         "grpo (scale=batch)": (jax.jit(partial(grpo_advantages, num_generations=G, scale="batch")), r),
         "drgrpo": (jax.jit(partial(drgrpo_advantages, num_generations=G)), r),
         "rloo": (jax.jit(partial(rloo_advantages, num_generations=G)), r),
-        "dead_group_share": (jax.jit(partial(dead_group_share, num_generations=G)), r),
+        "dead_group_mask (share)": (jax.jit(lambda x: dead_group_mask(x, G).mean()), r),
         "[B,3] sum_then_normalize": (jax.jit(partial(multi_reward_advantages, num_generations=G, weights=(.2, .3, .5))), R),
         "[B,3] normalize_then_sum": (jax.jit(partial(multi_reward_advantages, num_generations=G, weights=(.2, .3, .5),
                                                      aggregation="normalize_then_sum")), R),

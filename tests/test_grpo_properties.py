@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from agent_tunix.grpo import (compute_advantages, dead_group_share, drgrpo_advantages, grpo_advantages,
+from agent_tunix.analysis import dead_group_share, within_group_std
+from agent_tunix.grpo import (compute_advantages, dead_group_mask, drgrpo_advantages, grpo_advantages,
                               multi_reward_advantages, rloo_advantages)
 
 P, G, F = 8, 4, 3
@@ -30,7 +31,7 @@ grpo = jax.jit(partial(grpo_advantages, num_generations=G))
 grpo_batch = jax.jit(partial(grpo_advantages, num_generations=G, scale="batch"))
 drgrpo = jax.jit(partial(drgrpo_advantages, num_generations=G))
 rloo = jax.jit(partial(rloo_advantages, num_generations=G))
-dead = jax.jit(partial(dead_group_share, num_generations=G))
+dead = jax.jit(lambda r: dead_group_mask(r, G).mean())
 
 @SETTINGS
 @given(finite)
@@ -66,6 +67,18 @@ def test_permuting_a_group_permutes_its_advantages(r, perm):
 def test_dead_groups_are_the_groups_with_zero_advantage(r):
     zero = (np.asarray(grpo(r)).reshape(P, G) == 0).all(axis=1)
     np.testing.assert_allclose(dead(r), zero.mean(), atol=1e-6)
+
+@SETTINGS
+@given(with_nans, st.permutations(range(P * G)))
+def test_one_dead_group_rule_in_jax_and_in_numpy(r, perm):
+    "The jitted mask and the numpy statistics agree on the same rewards, NaNs included, in every shape both take."
+    share = float(dead(r))
+    assert dead_group_share(r, num_generations=G) == pytest.approx(share, abs=1e-6)
+    assert dead_group_share(r.reshape(P, G)) == pytest.approx(share, abs=1e-6)
+    assert float(dead_group_mask(r.reshape(P, G)).mean()) == pytest.approx(share, abs=1e-6)
+    ids = np.repeat(np.arange(P), G)[list(perm)]                  # the same groups by label, in any order
+    assert dead_group_share(r[list(perm)], ids) == pytest.approx(share, abs=1e-6)
+    assert within_group_std(r[list(perm)], ids) == pytest.approx(within_group_std(r, num_generations=G), abs=1e-12)
 
 @SETTINGS
 @given(hnp.arrays(np.float64, (P * G, F), elements=st.one_of(halves, st.just(np.nan))),
