@@ -12,8 +12,8 @@ from importlib.resources import files
 from pathlib import Path
 
 from .core import (COLUMN_ALIASES, BatchReward, RewardArgumentError, RewardTypeError, batch_reward, completion_text,
-                              get_reward_function, list_reward_functions, prompt_text)
-import agent_tunix.rewards, agent_tunix.patterns  # register the built-in and the pattern rewards (both stdlib-only)
+                              get_reward_function, list_reward_functions)
+import agent_tunix.rewards, agent_tunix.patterns  # noqa: F401 -- registers the built-in and the pattern rewards (both stdlib-only)
 
 
 # %% auto #0
@@ -21,7 +21,7 @@ __all__ = ['DEFAULT_REWARDS', 'MAX_LINE_BYTES', 'EXIT_OK', 'EXIT_NOTHING_SCORED'
            'sample_path', 'iter_rows', 'read_rows', 'score_rows', 'RunningScores', 'summary_table', 'progress_reporter',
            'score_stream', 'cmd_score', 'write_outputs', 'cmd_rewards', 'main']
 
-# %% ../nbs/09_cli.ipynb #102fac7e
+# %% ../nbs/09_cli.ipynb #b2f2de1c
 DEFAULT_REWARDS = ("check_answer", "match_format_exactly", "combined_reward")
 MAX_LINE_BYTES = 64 * 2 ** 20   # a longer line is skipped unread: one row must not take the memory of the whole run
 
@@ -42,6 +42,7 @@ def _row_problem(row) -> tuple | None:
     if not isinstance(s, int) or isinstance(s, bool) or s < 0: return "bad step", f"'step' must be a whole number >= 0, got {s!r:.40}"
     return None
 
+# %% ../nbs/09_cli.ipynb #97439a59
 def iter_rows(lines, # an iterable of JSONL lines, str or bytes (an open file, a list)
              ): # yields (line number, row, None) or (line number, None, (why, detail))
     "Parse JSONL lines one at a time: a good row, or why the line cannot be one. Never raises for a line's content."
@@ -67,6 +68,7 @@ def _lines(f, limit: int = MAX_LINE_BYTES):
             yield _TOO_LONG
         else: yield line
 
+# %% ../nbs/09_cli.ipynb #90eddedb
 def read_rows(path: str | Path # a JSONL file of {"completion", "answer", ...} rows
              ) -> tuple: # (rows, problems): good rows, and "line N: why (detail)" for each skipped line
     "Read a JSONL file of completions, keeping the good rows and saying why each bad line was skipped."
@@ -77,8 +79,7 @@ def read_rows(path: str | Path # a JSONL file of {"completion", "answer", ...} r
             else: rows.append(row)
     return rows, problems
 
-
-# %% ../nbs/09_cli.ipynb #a03149e3
+# %% ../nbs/09_cli.ipynb #4ac7d5d5
 def _reward_fns(rewards) -> list:
     "Each reward spec (name, dotted path, callable or lifted reward) in its batch form."
     if isinstance(rewards, (str, BatchReward)) or callable(rewards): rewards = [rewards]
@@ -95,6 +96,7 @@ def _call(fns: list, part: list, keys: list) -> dict:
         out[fn.__name__] = (scores, [getattr(d, "reason", None) for d in details] if hasattr(fn.fn, "details") else None)
     return out
 
+# %% ../nbs/09_cli.ipynb #5dd2a601
 def _score_part(fns: list, part: list, strict: bool = True) -> tuple:
     "({name: (scores, reasons)} of the good rows, {position: (why, detail)} of the rows a reward refused)."
     keys = sorted({k for r in part for k in r} - {"prompt", "completion"})
@@ -115,6 +117,7 @@ def _score_part(fns: list, part: list, strict: bool = True) -> tuple:
             if r is not None: out[name][1].extend(r)
     return out, bad
 
+# %% ../nbs/09_cli.ipynb #fefbfdad
 def score_rows(rows: list, # rows with "completion" and dataset columns
                rewards=DEFAULT_REWARDS, # registered names, dotted paths or callables
                *,
@@ -134,7 +137,6 @@ def score_rows(rows: list, # rows with "completion" and dataset columns
         if progress is not None: progress(start + len(part))
     for fn in fns: out[fn.__name__]["failures"] = fn.failures
     return out
-
 
 # %% ../nbs/09_cli.ipynb #12ca8d26
 class RunningScores:
@@ -233,7 +235,7 @@ def score_stream(lines, # JSONL lines, str or bytes: an open file, standard inpu
     if rows or skipped: yield flush()
 
 
-# %% ../nbs/09_cli.ipynb #5ca673a9
+# %% ../nbs/09_cli.ipynb #df05b6fa
 EXIT_OK, EXIT_NOTHING_SCORED, EXIT_USAGE, EXIT_ROWS_SKIPPED = 0, 1, 2, 3
 EXIT_CODES = f"""exit codes:
   {EXIT_OK}  every row was scored
@@ -256,6 +258,7 @@ def _open_input(file: str | None) -> tuple:
     except OSError as e: raise _UsageError(f"cannot read {file}: {e.strerror}") from None
     return f, str(path), os.fstat(f.fileno()).st_size if path.is_file() else None
 
+# %% ../nbs/09_cli.ipynb #67b13e99
 def _stage_out(out: str) -> tuple:
     "(target folder, an empty folder beside it to write into): checked and made before any work."
     target = Path(out)
@@ -285,8 +288,7 @@ def _positive_int(text: str) -> int:
     if v < 1: raise argparse.ArgumentTypeError(f"must be a positive whole number of characters, got {text!r}")
     return v
 
-
-# %% ../nbs/09_cli.ipynb #7b5460b4
+# %% ../nbs/09_cli.ipynb #cce5e745
 def _analysis_log(max_chars: int):
     from agent_tunix.analysis import RewardLog   # numpy and matplotlib only when asked for
     return RewardLog(max_chars=max_chars)
@@ -303,6 +305,7 @@ def _log_chunk(log, c: dict, first_row: int):
                      group_ids=prompts, prompts=prompts, completions=[completion_text(r["completion"]) for r in rows],
                      index=[first_row + i for i in idx])
 
+# %% ../nbs/09_cli.ipynb #0d7d3a49
 def _score_file(source, label: str, size, fns: list, staging: Path | None, max_chars: int) -> tuple:
     "Score the stream, writing scores, skipped rows and the analysis into `staging`: (exit code, RunningScores, skipped counts)."
     run, skipped, shown, n_rows = RunningScores(), Counter(), 0, 0
@@ -342,6 +345,7 @@ def _score_file(source, label: str, size, fns: list, staging: Path | None, max_c
         save_reward_analysis(log, staging, skipped=dict(skipped))
     return (EXIT_ROWS_SKIPPED if skipped else EXIT_OK), run, skipped
 
+# %% ../nbs/09_cli.ipynb #0ef8ec18
 def cmd_score(args) -> int:
     "`agent-tunix score`: check every argument, then stream the file through the rewards; outputs appear only when complete."
     source, staging = None, None
@@ -368,6 +372,7 @@ def cmd_score(args) -> int:
         if source is not None and source is not sys.stdin and source is not getattr(sys.stdin, "buffer", None): source.close()
         if staging is not None: shutil.rmtree(staging, ignore_errors=True)   # a run that did not finish leaves nothing
 
+# %% ../nbs/09_cli.ipynb #e43be592
 def write_outputs(rows: list, # the rows scored
                   scored: dict, # the result of `score_rows`
                   out: Path, # the folder to write
@@ -386,6 +391,7 @@ def write_outputs(rows: list, # the rows scored
         _publish(staging, target)
     finally: shutil.rmtree(staging, ignore_errors=True)
 
+# %% ../nbs/09_cli.ipynb #4b6865c0
 def cmd_rewards(args) -> int:
     for name, doc in list_reward_functions().items(): print(f"{name:<28}{doc}")
     return 0
@@ -418,4 +424,3 @@ def main(argv: list | None = None # arguments (default: sys.argv[1:])
     except SystemExit as e: return e.code if isinstance(e.code, int) else EXIT_USAGE   # --help, or a usage error already printed
     except KeyboardInterrupt: print("agent-tunix: interrupted", file=sys.stderr); return 130
     except OSError as e: print(f"agent-tunix: error: {e}", file=sys.stderr); return EXIT_NOTHING_SCORED
-
