@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from ._base import is_whole
 from .core import RewardArgumentError, completion_text
 
 # %% auto #0
@@ -25,7 +26,7 @@ __all__ = ['MAX_FEATURE_CHARS', 'text_features', 'features', 'init_reward_model'
 _TOKEN = re.compile(r"\w{1,30}|[^\w\s]")
 MAX_FEATURE_CHARS = 20_000   # characters of a response (and of a prompt) that are read: bounded work
 
-def _bucket(token: str, dim: int) -> tuple:
+def _hash_bucket(token: str, dim: int) -> tuple:
     h = zlib.crc32(token.encode("utf-8"))
     return h % dim, (1.0 if (h >> 31) & 1 else -1.0)
 
@@ -35,12 +36,12 @@ def text_features(response: str, # the model's completion
                   dim: int = 1024, # the feature vector's length
                  ) -> np.ndarray: # [dim] float32, unit length (or all zeros for empty text)
     "A hashed bag of words and word pairs of `response` (and `prompt`), scaled to unit length."
-    if not isinstance(dim, int) or dim < 2: raise RewardArgumentError(f"dim must be an int ≥ 2, got {dim!r}")
+    if not is_whole(dim, 2): raise RewardArgumentError(f"dim must be an int ≥ 2, got {dim!r}")
     x = np.zeros(dim, np.float32)
     for ns, text in (("r", response), ("p", prompt)):
         toks = _TOKEN.findall(text[:MAX_FEATURE_CHARS].lower())
         for tok in toks + [a + " " + b for a, b in zip(toks, toks[1:])]:
-            i, s = _bucket(ns + ":" + tok, dim)
+            i, s = _hash_bucket(ns + ":" + tok, dim)
             x[i] += s
     n = float(np.linalg.norm(x))
     return x / n if n > 0 else x
@@ -97,6 +98,7 @@ class RewardModel:
 
     def __repr__(self): return f"RewardModel({self.__name__}, dim={self.dim}, hidden={self.params['b1'].shape[0]})"
 
+# %% ../nbs/05_reward_model.ipynb #e3f5cdf4
 def preference_accuracy(model: RewardModel, # a trained reward model
                         pairs: Sequence, # (prompt, chosen, rejected) triples
                        ) -> float: # the share of pairs whose chosen response scores higher
@@ -105,6 +107,7 @@ def preference_accuracy(model: RewardModel, # a trained reward model
     p, c, r = zip(*pairs)
     return float(np.mean(model.score_batch(p, c) > model.score_batch(p, r)))
 
+# %% ../nbs/05_reward_model.ipynb #3d12cb91
 def train_reward_model(pairs: Sequence, # (prompt, chosen, rejected) triples
                        *,
                        key: jax.Array, # a PRNG key (initialisation and shuffling)

@@ -32,9 +32,12 @@ def test_features_are_unit_length_or_zero(response, prompt, dim):
 @SETTINGS
 @given(responses=st.lists(st.text(max_size=200), min_size=1, max_size=5))
 def test_reward_model_scores_are_finite_floats(responses):
+    raw = MODEL.score_batch(None, responses)   # the model's own scores: no fallback stands between them and the check
+    assert raw.shape == (len(responses),) and np.isfinite(raw).all()
     lifted = batch_reward(MODEL)
     scores = lifted(None, responses)
-    assert all(isinstance(s, float) and math.isfinite(s) for s in scores)
+    assert all(isinstance(s, float) for s in scores)
+    assert scores == pytest.approx(raw.tolist(), abs=1e-6)   # trainers get the model's scores, not fallbacks
     bound = float(np.abs(MODEL.params["w2"]).sum() + abs(MODEL.params["b2"]))   # tanh keeps |score| below this
     assert all(abs(s) <= bound + 1e-6 for s in scores)
     assert lifted.failures == 0
