@@ -14,6 +14,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ._base import is_number, is_whole
 from .core import RewardArgumentError, RewardTypeError, batch_reward, completion_text
 
 # %% auto #0
@@ -27,11 +28,11 @@ def token_lengths(mask: jax.Array, # [..., T] 1 (or True) for a real token, 0 fo
     return jnp.asarray(mask).astype(jnp.int32).sum(axis=-1)
 
 # %% ../nbs/07_shaping.ipynb #4c737e69
-def _check(ok: bool, message: str):
+def _require(ok: bool, message: str):
     "Raise a `RewardArgumentError` for a bad hyperparameter; skipped for traced values."
     if isinstance(ok, (bool, np.bool_)) and not ok: raise RewardArgumentError(message)
 
-def _is_number(x) -> bool: return isinstance(x, (int, float, np.number)) and not isinstance(x, bool)
+def _is_number(x) -> bool: return is_number(x, finite=False)   # a concrete number (not a traced value) to check now
 
 # %% ../nbs/07_shaping.ipynb #e5c7eb23
 def overlong_penalty(lengths: jax.Array, # [...] completion lengths in tokens (e.g. `token_lengths(mask)`)
@@ -42,8 +43,8 @@ def overlong_penalty(lengths: jax.Array, # [...] completion lengths in tokens (e
                     ) -> jax.Array: # [...] float in [-penalty, 0]
     "DAPO's soft overlong punishment: 0, then a linear ramp to `-penalty` over the last `buffer_length` tokens."
     if _is_number(buffer_length) and _is_number(max_length):
-        _check(0 < buffer_length <= max_length, f"need 0 < buffer_length <= max_length, got buffer_length={buffer_length}, max_length={max_length}")
-    if _is_number(penalty): _check(penalty >= 0, f"penalty must be >= 0 (it is subtracted), got {penalty}")
+        _require(0 < buffer_length <= max_length, f"need 0 < buffer_length <= max_length, got buffer_length={buffer_length}, max_length={max_length}")
+    if _is_number(penalty): _require(penalty >= 0, f"penalty must be >= 0 (it is subtracted), got {penalty}")
     start = max_length - buffer_length
     return -penalty * jnp.clip((jnp.asarray(lengths) - start) / buffer_length, 0.0, 1.0)
 
@@ -59,7 +60,7 @@ def cosine_length_scale(correct: jax.Array, # [...] bool (or nonzero) where the 
                         exceed_value: float | None = None, # the reward beyond `max_length`; None: as at `max_length`
                        ) -> jax.Array: # [...] float in [min_value_wrong, max_value_correct] (or `exceed_value`)
     "Correctness scaled by length along a half cosine: short and right is best, short and wrong is worst."
-    if _is_number(max_length): _check(max_length > 0, f"max_length must be > 0, got {max_length}")
+    if _is_number(max_length): _require(max_length > 0, f"max_length must be > 0, got {max_length}")
     lengths = jnp.asarray(lengths)
     correct = jnp.asarray(correct).astype(bool)
     cos = jnp.cos(jnp.pi * jnp.clip(lengths / max_length, 0.0, 1.0))
@@ -90,8 +91,8 @@ def repetition_penalty(token_ids: jax.Array, # [..., T] int token ids
                        max_penalty: float = -1.0, # the penalty when every n-gram is a repeat; <= 0
                       ) -> jax.Array: # [...] float in [max_penalty, 0]
     "`max_penalty` times the share of a completion's token n-grams that repeat an earlier one."
-    _check(isinstance(ngram_size, int) and ngram_size >= 1, f"ngram_size must be an int >= 1, got {ngram_size!r}")
-    if _is_number(max_penalty): _check(max_penalty <= 0, f"max_penalty must be <= 0 (a penalty), got {max_penalty}")
+    _require(is_whole(ngram_size, 1), f"ngram_size must be an int >= 1, got {ngram_size!r}")
+    if _is_number(max_penalty): _require(max_penalty <= 0, f"max_penalty must be <= 0 (a penalty), got {max_penalty}")
     token_ids, mask = jnp.asarray(token_ids), jnp.asarray(mask).astype(bool)
     if token_ids.shape != mask.shape:
         raise RewardArgumentError(f"token_ids and mask must have the same shape, got {token_ids.shape} and {mask.shape}")
@@ -101,8 +102,6 @@ def repetition_penalty(token_ids: jax.Array, # [..., T] int token ids
     return jnp.where(total > 0, max_penalty * (1 - distinct / jnp.maximum(total, 1)), 0.0)
 
 # %% ../nbs/07_shaping.ipynb #43edccc2
-_ARRAY_PARAMS = ("token_ids", "mask", "lengths", "correct")
-
 def _bucket(n: int) -> int: return max(8, 1 << max(n - 1, 0).bit_length())
 
 def encode_batch(texts: Sequence[str], # the completions
@@ -116,6 +115,15 @@ def encode_batch(texts: Sequence[str], # the completions
     ids, mask = np.zeros((len(rows), T), np.int32), np.zeros((len(rows), T), bool)
     for i, r in enumerate(rows): ids[i, :len(r)], mask[i, :len(r)] = r, True
     return ids, mask
+
+# %% ../nbs/07_shaping.ipynb #8339062a
+_ARRAY_PARAMS = ("token_ids", "mask", "lengths", "correct")
+
+def _is_batch_form(fn) -> bool:
+    "A reward already in batch form (a lifted one, or one taking `completions`)."
+    if hasattr(fn, "fn") and hasattr(fn, "score_one"): return True
+    try: return "completions" in inspect.signature(fn).parameters
+    except (TypeError, ValueError): return False
 
 class TokenReward:
     "A token-level shaping function as a batch reward `(prompts, completions, **columns) -> list[float]`."
@@ -157,12 +165,7 @@ class TokenReward:
 
     def __repr__(self): return f"token_reward({self.shaping.__name__}, name={self.__name__!r}, {self.hyperparameters})"
 
-def _is_batch_form(fn) -> bool:
-    "A reward already in batch form (a lifted one, or one taking `completions`)."
-    if hasattr(fn, "fn") and hasattr(fn, "score_one"): return True
-    try: return "completions" in inspect.signature(fn).parameters
-    except (TypeError, ValueError): return False
-
+# %% ../nbs/07_shaping.ipynb #3e2737b7
 def token_reward(shaping: Callable, # a token-level function of `token_ids`, `mask`, `lengths` and/or `correct`
                  *,
                  tokenizer, # anything with `encode(text) -> list[int]`, e.g. Tunix's `TokenizerAdapter`
