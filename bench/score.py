@@ -9,10 +9,10 @@ Run from the repository root:
 
 It prints figures only; nothing here asserts on timing.
 
-The rows are generated (seeded `random`) and written straight to a temporary JSONL file, never held in memory:
-GSM8K-style arithmetic prompts, 8 completions per prompt (one GRPO group), with correct answers in tags or in a
-sentence, near misses, wrong answers, hedges, completions without an answer, and about 1 % long (2,000-8,000
-characters) reasoning. A second file is the same with `--bad` (default 1 %) of its lines replaced by rows a
+The rows are `agent_tunix.analysis.simulate_rollouts` (seeded, lazy) written straight to a temporary JSONL file,
+never held in memory: GSM8K-style arithmetic prompts, 8 completions per prompt (one GRPO group), with correct
+answers in tags or in a sentence, near misses, wrong answers, hedges, completions without an answer (its
+`DEFAULT_MIX`), and 1 % long (2,000-10,000 characters) reasoning. A second file is the same with `--bad` (default 1 %) of its lines replaced by rows a
 careless pipeline writes: `"answer": true`, `"answer": ["4"]`, a line that is not JSON, and a 100,000-deep JSON
 line.
 
@@ -27,6 +27,7 @@ Each run is the command in a fresh process, as a user runs it:
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -38,6 +39,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from agent_tunix.analysis import DEFAULT_MIX, simulate_rollouts  # noqa: E402  (rows are generated here, scored by --root)
 
 # The command, then its own peak resident memory on stderr's last line (ru_maxrss is in KiB on Linux).
 RUN = """
@@ -51,31 +54,17 @@ raise SystemExit(code)
 
 
 def write_rows(path: Path, n: int, seed: int = 0, k: int = 8, bad: float = 0.0) -> int:
-    "Write n rows (k completions per prompt, as a GRPO rollout produces), a share `bad` of them broken; returns the bad count."
-    rng, bad_rng, n_bad = random.Random(seed), random.Random(seed + 1), 0
+    "Write n rows of `simulate_rollouts` (k completions per prompt), a share `bad` of them broken; returns the bad count."
+    bad_rng, n_bad = random.Random(seed + 1), 0
     broken = ['{"prompt": "p", "completion": "The answer is 4.", "answer": true}',
               '{"prompt": "p", "completion": "The answer is 4.", "answer": ["4"]}',
               '{"prompt": "p", "completion": "The answer is 4.", "answer": "4"',             # cut short: not JSON
               "[" * 100_000 + "]" * 100_000]                                                # too deep to read
+    rows = itertools.islice(simulate_rollouts(-(-n // k), k, long_share=0.01, seed=seed), n)
     with open(path, "w", encoding="utf-8") as f:
-        i = 0
-        while i < n:
-            a, b, c = rng.randint(2, 99), rng.randint(2, 20), rng.randint(2, 20)
-            y = a + b * c
-            prompt = f"Tom has {a} apples and buys {b} bags of {c} apples. How many apples does he have now?"
-            work = f"{b} * {c} = {b * c}, and {a} + {b * c} = {y}"
-            for _ in range(min(k, n - i)):
-                u = rng.random()
-                work_ = " ".join([work] * rng.randint(60, 250)) if rng.random() < 0.01 else work   # long reasoning
-                if u < 0.35: text = f"<reasoning>{work_}</reasoning><answer>{y}</answer>"
-                elif u < 0.50: text = f"{work_}. The answer is {y}."
-                elif u < 0.60: text = f"<reasoning>{work_}</reasoning><answer>{y + max(1, y // 20)}</answer>"   # near miss
-                elif u < 0.80: text = f"<reasoning>{b} + {c} = {b + c}</reasoning><answer>{a + b + c}</answer>"  # wrong
-                elif u < 0.90: text = f"<reasoning>{work_}</reasoning><answer>{y} or {y + 2}</answer>"           # hedge
-                else: text = "I am not sure how to solve this one."                                          # no answer
-                if bad and bad_rng.random() < bad: f.write(broken[n_bad % len(broken)] + "\n"); n_bad += 1
-                else: f.write(json.dumps({"prompt": prompt, "completion": text, "answer": str(y)}) + "\n")
-                i += 1
+        for row in rows:
+            if bad and bad_rng.random() < bad: f.write(broken[n_bad % len(broken)] + "\n"); n_bad += 1
+            else: f.write(json.dumps({"prompt": row["prompt"], "completion": row["completion"], "answer": row["answer"]}) + "\n")
     return n_bad
 
 
@@ -100,6 +89,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
 
     print(f"agent-tunix score benchmark: {a.n:,} rows, the default rewards, code from {a.root}")
+    print("rows: simulate_rollouts, mix " + ", ".join(f"{k} {v:.0%}" for k, v in DEFAULT_MIX.items()) + ", 1 % long")
     print(f"Python {sys.version.split()[0]} on {platform.platform()}, {os.cpu_count()} cpus")
     with tempfile.TemporaryDirectory() as d:
         good, bad = Path(d) / "rows.jsonl", Path(d) / "rows_with_bad.jsonl"
