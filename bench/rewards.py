@@ -20,12 +20,18 @@ What is measured
   uniform random subset of the same corpus (it is ~1000x slower, so the whole corpus would not
   fit the time budget). Called from the main thread with its default signal-based timeouts.
 
+* ROLLOUTS: the same functions of ours on GRPO-shaped rows from `agent_tunix.analysis.simulate_rollouts`
+  (the seeded generator the notebooks, tests and bench/score.py share), with the share scored 1.0 per
+  kind of completion.
+
 All rates are completions per second, single process, single thread, measured with
 `time.perf_counter` after a warm-up pass; with `--repeat k` the best of k passes is reported.
 
 The corpus
 ----------
-A deterministic (seeded `random`) corpus of GSM8K-style completions with gold answers in GSM8K's
+Not rollouts but a format-coverage corpus: each row is one way of writing (or failing to write) an
+answer, with the verdict a strict grader should give; it is kept here because it measures the parser,
+not a policy. A deterministic (seeded `random`) corpus of GSM8K-style completions with gold answers in GSM8K's
 own form (plain number strings such as "72", "1234", "12.5"). Each row belongs to one category;
 `CATEGORIES` below lists the categories, their weights, and the verdict a strict numeric
 grader should give ("expect": True = correct, False = wrong, None = debatable, not scored).
@@ -459,7 +465,9 @@ def short(s, k=200):
 
 
 # ---------------------------------------------------------------------------------------------
-def main(argv=None):
+# Measurements: one function each; `main` runs them in order
+# ---------------------------------------------------------------------------------------------
+def parse_args(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--n", type=int, default=100_000, help="corpus size (default 100,000)")
     ap.add_argument("--mv-n", type=int, default=2_000, help="Math-Verify subset size (default 2,000)")
@@ -470,8 +478,10 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.quick:
         a.n, a.mv_n, a.repeat = 5_000, 300, 1
-    T0 = time.perf_counter()
+    return a
 
+
+def print_header(a):
     print("=" * 100)
     print("agent_tunix reward benchmark")
     print(f"Python {sys.version.split()[0]} ({platform.python_implementation()}) on {platform.platform()}")
@@ -481,24 +491,26 @@ def main(argv=None):
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())} "
           "(other busy processes make absolute rates noisy; ratios come from round-robin passes)")
 
-    # ---- our functions ----
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    ours = {}
+
+def load_ours() -> dict:
+    """Our reward functions as `fn(completion, gold)`, or {} when agent_tunix is not importable."""
     try:
         from agent_tunix.rewards import check_answer, combined_reward, match_format_exactly
         import agent_tunix.rewards as _r
-
-        ours = {
-            "ours check_answer": check_answer,
-            "ours match_format_exactly(tags)": lambda r, g: match_format_exactly(r, TAG_FMT),
-            "ours match_format_exactly(sentence)": lambda r, g: match_format_exactly(r, SENTENCE_FMT),
-            "ours combined_reward(tags)": lambda r, g: combined_reward(r, g, expected_format=TAG_FMT),
-        }
-        print(f"agent_tunix.rewards: {_r.__file__}")
     except Exception as e:  # noqa: BLE001 -- still benchmark the baselines
         print(f"!! agent_tunix.rewards not importable ({type(e).__name__}: {e}); baselines only")
+        return {}
+    print(f"agent_tunix.rewards: {_r.__file__}")
+    return {
+        "ours check_answer": check_answer,
+        "ours match_format_exactly(tags)": lambda r, g: match_format_exactly(r, TAG_FMT),
+        "ours match_format_exactly(sentence)": lambda r, g: match_format_exactly(r, SENTENCE_FMT),
+        "ours combined_reward(tags)": lambda r, g: combined_reward(r, g, expected_format=TAG_FMT),
+    }
 
-    # ---- corpus ----
+
+def build_corpus(a):
+    """The corpus, with its size, categories and length classes printed."""
     t = time.perf_counter()
     comps, golds, cats, lcls, pool = make_corpus(a.n, a.seed)
     tot = sum(map(len, comps))
@@ -508,42 +520,46 @@ def main(argv=None):
     print("  categories: " + ", ".join(f"{k} {cc[k] / a.n:.1%}" for k in CATEGORIES))
     print("  lengths:    " + ", ".join(f"{k} {lc[k]:,}" for k in LENGTHS))
     print("-" * 100)
+    return comps, golds, cats, lcls, pool
 
-    # ---- throughput over the corpus ----
-    fns = dict(ours)
-    fns["demo check_answer (baseline A)"] = demo_check_answer
-    fns["demo match_format (baseline A)"] = lambda r, g: demo_match_format(r)
+
+def measure_throughput(fns, comps, golds, a):
+    """Every function over the whole corpus, after a warm-up: (results, completions/s) per function."""
     warm = min(2000, a.n)
     for name, fn in fns.items():  # warm-up: caches, lazily compiled patterns
         for c, g in zip(comps[:warm], golds[:warm]):
             fn(c, g)
     timed = time_passes(fns, comps, golds, a.repeat, log=lambda m: print(m, flush=True))
-    results = {k: v[1] for k, v in timed.items()}
-    rates = {k: a.n / v[0] for k, v in timed.items()}
+    return {k: v[1] for k, v in timed.items()}, {k: a.n / v[0] for k, v in timed.items()}
 
-    # ---- Math-Verify on a subset ----
-    mv = None
-    if not a.no_mv and a.mv_n > 0:
-        idx = sorted(random.Random(a.seed + 1).sample(range(a.n), min(a.mv_n, a.n)))
-        t = time.perf_counter()
-        verdicts, per_row, parts, n_to = run_math_verify(comps, golds, idx)
-        mv = dict(idx=idx, verdicts=verdicts, per_row=per_row, parts=parts, timeouts=n_to)
-        rates["Math-Verify verify(parse(g), parse(r)) (B)"] = len(idx) / sum(per_row)
-        resp_only = sum(p[1] + p[2] for p in parts)
-        rates["Math-Verify, gold pre-parsed (B')"] = len(idx) / resp_only
-        print(f"  timed Math-Verify on {len(idx):,} rows: {time.perf_counter() - t:.1f}s wall, "
-              f"{n_to} timeouts", flush=True)
-        t = time.perf_counter()
-        v2, pr2, parts2, n_to2 = run_math_verify(comps, golds, idx, slot_only=True)
-        mv.update(slot_verdicts=v2, slot_per_row=pr2, slot_timeouts=n_to2)
-        rates["Math-Verify on the <answer> slot only (B*)"] = len(idx) / sum(pr2)
-        print(f"  timed Math-Verify on the answer slot: {time.perf_counter() - t:.1f}s wall, "
-              f"{n_to2} timeouts", flush=True)
-        # every function on exactly the same subset (for a same-rows ratio)
-        sub_c, sub_g = [comps[i] for i in idx], [golds[i] for i in idx]
-        sub_rates = {k: len(idx) / v[0] for k, v in time_passes(fns, sub_c, sub_g, max(a.repeat, 3), log=None).items()}
 
-    # ---- table ----
+def measure_math_verify(fns, comps, golds, a, rates):
+    """Math-Verify on a uniform subset (adds its rates to `rates`); every function on the same subset.
+    Returns (mv, same-subset rates), or (None, None) when skipped."""
+    if a.no_mv or a.mv_n <= 0:
+        return None, None
+    idx = sorted(random.Random(a.seed + 1).sample(range(a.n), min(a.mv_n, a.n)))
+    t = time.perf_counter()
+    verdicts, per_row, parts, n_to = run_math_verify(comps, golds, idx)
+    mv = dict(idx=idx, verdicts=verdicts, per_row=per_row, parts=parts, timeouts=n_to)
+    rates["Math-Verify verify(parse(g), parse(r)) (B)"] = len(idx) / sum(per_row)
+    resp_only = sum(p[1] + p[2] for p in parts)
+    rates["Math-Verify, gold pre-parsed (B')"] = len(idx) / resp_only
+    print(f"  timed Math-Verify on {len(idx):,} rows: {time.perf_counter() - t:.1f}s wall, "
+          f"{n_to} timeouts", flush=True)
+    t = time.perf_counter()
+    v2, pr2, parts2, n_to2 = run_math_verify(comps, golds, idx, slot_only=True)
+    mv.update(slot_verdicts=v2, slot_per_row=pr2, slot_timeouts=n_to2)
+    rates["Math-Verify on the <answer> slot only (B*)"] = len(idx) / sum(pr2)
+    print(f"  timed Math-Verify on the answer slot: {time.perf_counter() - t:.1f}s wall, "
+          f"{n_to2} timeouts", flush=True)
+    # every function on exactly the same subset (for a same-rows ratio)
+    sub_c, sub_g = [comps[i] for i in idx], [golds[i] for i in idx]
+    sub_rates = {k: len(idx) / v[0] for k, v in time_passes(fns, sub_c, sub_g, max(a.repeat, 3), log=None).items()}
+    return mv, sub_rates
+
+
+def print_throughput(rates, mv, sub_rates, a):
     print()
     print("THROUGHPUT (single thread, one call per completion)")
     print(f"  {'function':<46}{'rows':>9}{'completions/s':>16}{'µs/completion':>16}")
@@ -557,6 +573,8 @@ def main(argv=None):
         print(f"  (same {len(mv['idx']):,}-row subset: " + ", ".join(
             f"{k.split(' (')[0]} {fmt_rate(v)}/s" for k, v in sub_rates.items()) + ")")
 
+
+def print_ratios(rates, mv, sub_rates, ours):
     print()
     print("RATIOS (>1 means ours is faster)")
     demo = rates["demo check_answer (baseline A)"]
@@ -582,14 +600,30 @@ def main(argv=None):
               f"max {pr[-1] * 1e6:,.0f}; share parse(gold)/parse(resp)/verify = "
               + "/".join(f"{sum(p[j] for p in mv['parts']) / sum(pr):.0%}" for j in range(3)))
 
-    # ---- scaling with completion length ----
+
+def _length_bucket(n: int) -> str:
+    return "<1k" if n < 1_000 else "1k-10k" if n < 10_000 else "10k-100k"
+
+
+def _cell(s, mlen):
+    return f"{s * 1e6:>11,.1f} {s * 1e6 / max(mlen, 1) * 1000:>11,.2f}"
+
+
+def scaling_functions(fns, ours) -> dict:
+    """The functions timed by length: each once (no sentence format), combined_reward last."""
+    scal_fns = {k: v for k, v in fns.items() if "sentence" not in k and "combined" not in k}
+    if ours:
+        scal_fns["ours combined_reward(tags)"] = fns["ours combined_reward(tags)"]
+    return scal_fns
+
+
+def measure_scaling(scal_fns, comps, golds, pool, a):
+    """Per-call time by completion length: the corpus' length classes, then 1 MB completions."""
     print()
     print("SCALING WITH LENGTH (best pass, per completion; µs/KB = µs per 1,000 chars)")
     buckets = defaultdict(list)
     for c, g in zip(comps, golds):
-        L = len(c)
-        b = "<1k" if L < 1_000 else "1k-10k" if L < 10_000 else "10k-100k"
-        buckets[b].append((c, g))
+        buckets[_length_bucket(len(c))].append((c, g))
     rng = random.Random(a.seed + 2)
     mb_reason = "\n".join(" ".join(rng.choices(pool, k=8)) for _ in range(1_000_000 // 500))[:1_000_000]
     synth = {
@@ -600,67 +634,75 @@ def main(argv=None):
     }
     groups = [(b, buckets[b]) for b in ("<1k", "1k-10k", "10k-100k") if buckets[b]]
     groups += list(synth.items())
-    scal_fns = {k: v for k, v in fns.items() if "sentence" not in k and "combined" not in k}
-    if ours:
-        scal_fns["ours combined_reward(tags)"] = fns["ours combined_reward(tags)"]
     hdr = "".join(f"{k.replace('(baseline A)', '').replace('ours ', '').strip()[:22]:>24}" for k in scal_fns)
     print(f"  {'group':<26}{'rows':>7}{'mean chars':>12}{hdr}")
     print(f"  {'':<45}" + "".join(f"{'µs/call  µs/KB':>24}" for _ in scal_fns))
-
-    def cell(s, mlen):
-        return f"{s * 1e6:>11,.1f} {s * 1e6 / max(mlen, 1) * 1000:>11,.2f}"
-
     for gname, items in groups:
         if len(items) > 3000:
             items = random.Random(a.seed + 3).sample(items, 3000)
         mlen = sum(len(c) for c, _ in items) / len(items)
-        cells = [cell(time_group(fn, items, min_time=0.2 if len(items) > 1 else 0.05), mlen)
+        cells = [_cell(time_group(fn, items, min_time=0.2 if len(items) > 1 else 0.05), mlen)
                  for fn in scal_fns.values()]
         print(f"  {gname:<26}{len(items):>7,}{mlen:>12,.0f}" + "".join(f"{c:>24}" for c in cells), flush=True)
 
-    # Adversarial shapes (repeated tags, no closing tag) at growing sizes, to expose super-linear
-    # scans. A size is skipped ("skip") for a function when extrapolating its last two sizes
-    # (or, from a single size, assuming cubic growth) predicts more than ADV_BUDGET seconds.
-    ADV_BUDGET = 10.0
-    adv = {
-        "adv '<answer>1'*k": lambda k: ("<reasoning>r</reasoning>" + "<answer>1" * (k // 9), "1"),
-        "adv 'x</reasoning>'*k": lambda k: ("<reasoning>" + "x</reasoning>" * (k // 13), "1"),
-        "adv '\\n<r>a</r><answer>'*k": lambda k: ("\n<reasoning>a</reasoning><answer>" * (k // 34), "1"),
-    }
-    for nm, mk in adv.items():
-        hist = {name: [] for name in scal_fns}   # (size, seconds)
+
+# Adversarial shapes (repeated tags, no closing tag) at growing sizes, to expose super-linear
+# scans. A size is skipped ("skip") for a function when extrapolating its last two sizes
+# (or, from a single size, assuming cubic growth) predicts more than ADV_BUDGET seconds.
+ADV_BUDGET = 10.0
+ADVERSARIAL = {
+    "adv '<answer>1'*k": lambda k: ("<reasoning>r</reasoning>" + "<answer>1" * (k // 9), "1"),
+    "adv 'x</reasoning>'*k": lambda k: ("<reasoning>" + "x</reasoning>" * (k // 13), "1"),
+    "adv '\\n<r>a</r><answer>'*k": lambda k: ("\n<reasoning>a</reasoning><answer>" * (k // 34), "1"),
+}
+
+
+def _adversarial_cell(fn, hist, c, g, size):
+    """One table cell for `fn` on (c, g), or a skip when its growth predicts more than ADV_BUDGET; updates `hist`."""
+    h = hist
+    if len(h) >= 2 and h[-1][1] > 0 and h[-2][1] > 0:
+        expo = max(1.0, math.log(h[-1][1] / h[-2][1]) / math.log(h[-1][0] / h[-2][0]))
+    else:
+        expo = 3.0
+    if h and h[-1][1] * (size / h[-1][0]) ** expo > ADV_BUDGET:
+        return None
+    s = time_group(fn, [(c, g)], min_time=0.02)
+    h.append((len(c), s))
+    return _cell(s, len(c))
+
+
+def measure_adversarial(scal_fns):
+    """Per-call time on adversarial shapes of 1k, 10k and 100k characters (rows of the scaling table)."""
+    for nm, mk in ADVERSARIAL.items():
+        hist = {name: [] for name in scal_fns}   # (size, seconds); None once skipped
         for size in (1_000, 10_000, 100_000):
             c, g = mk(size)
             cells = []
             for name, fn in scal_fns.items():
-                h = hist[name]
-                if h is None:
+                if hist[name] is None:
                     cells.append(f"{'skip':>23}")
                     continue
-                if len(h) >= 2 and h[-1][1] > 0 and h[-2][1] > 0:
-                    expo = max(1.0, math.log(h[-1][1] / h[-2][1]) / math.log(h[-1][0] / h[-2][0]))
-                else:
-                    expo = 3.0
-                if h and h[-1][1] * (size / h[-1][0]) ** expo > ADV_BUDGET:
+                got = _adversarial_cell(fn, hist[name], c, g, size)
+                if got is None:
                     hist[name] = None
-                    cells.append(f"{'skip (pred. >' + format(ADV_BUDGET, '.0f') + 's)':>23}")
-                    continue
-                s = time_group(fn, [(c, g)], min_time=0.02)
-                h.append((len(c), s))
-                cells.append(cell(s, len(c)))
+                    got = f"{'skip (pred. >' + format(ADV_BUDGET, '.0f') + 's)':>23}"
+                cells.append(got)
             print(f"  {nm + ' ' + format(size // 1000) + 'k':<26}{1:>7}{len(c):>12,}" + "".join(f"{x:>24}" for x in cells),
                   flush=True)
-    if mv:
-        per_b = defaultdict(list)
-        for i, s in zip(mv["idx"], mv["per_row"]):
-            L = len(comps[i])
-            per_b["<1k" if L < 1_000 else "1k-10k" if L < 10_000 else "10k-100k"].append((s, L))
-        print("  Math-Verify on its subset: " + "; ".join(
-            f"{b}: {len(v)} rows, {statistics.mean(x for x, _ in v) * 1e6:,.0f} µs/call, "
-            f"{sum(x for x, _ in v) * 1e9 / max(1, sum(L for _, L in v)):,.1f} µs/KB"
-            for b, v in sorted(per_b.items(), key=lambda kv: ("<1k", "1k-10k", "10k-100k").index(kv[0]))))
 
-    # ---- verdicts ----
+
+def print_math_verify_scaling(mv, comps):
+    per_b = defaultdict(list)
+    for i, s in zip(mv["idx"], mv["per_row"]):
+        per_b[_length_bucket(len(comps[i]))].append((s, len(comps[i])))
+    print("  Math-Verify on its subset: " + "; ".join(
+        f"{b}: {len(v)} rows, {statistics.mean(x for x, _ in v) * 1e6:,.0f} µs/call, "
+        f"{sum(x for x, _ in v) * 1e9 / max(1, sum(L for _, L in v)):,.1f} µs/KB"
+        for b, v in sorted(per_b.items(), key=lambda kv: ("<1k", "1k-10k", "10k-100k").index(kv[0]))))
+
+
+def print_verdicts(results, cats, comps, golds, mv, ours, n):
+    """The share judged correct per category, by each grader, and ours' mismatches with a strict grader."""
     print()
     print("VERDICTS BY CATEGORY (share judged correct; 'expect' = what a strict numeric grader should say)")
     cols = []
@@ -686,45 +728,95 @@ def main(argv=None):
             row += f"{(sum(mvv[i] for i in mi) / len(mi)) if mi else float('nan'):>10.1%} ({len(mi):>3})"
         print(row)
     if ours:
-        oc = cols[0][1]
-        bad = [(i, cats[i]) for i in range(a.n) if CATEGORIES[cats[i]][1] is not None
-               and oc[i] != CATEGORIES[cats[i]][1]]
-        print(f"  ours check_answer vs 'expect': {len(bad):,} mismatches out of "
-              f"{sum(CATEGORIES[c][1] is not None for c in cats):,} scored rows "
-              f"({Counter(c for _, c in bad).most_common(8)})")
-        shown = Counter()
-        for i, c in bad:
-            if shown[c] < 2 and sum(shown.values()) < 12:
-                shown[c] += 1
-                print(f"    [{c}] gold={golds[i]!r} ours={results['ours check_answer'][i]!r} "
-                      f"resp={short(comps[i])}")
+        print_mismatches(results["ours check_answer"], cols[0][1], cats, comps, golds, n)
 
-    # ---- agreement with Math-Verify ----
+
+def print_mismatches(scores, correct, cats, comps, golds, n):
+    bad = [(i, cats[i]) for i in range(n) if CATEGORIES[cats[i]][1] is not None
+           and correct[i] != CATEGORIES[cats[i]][1]]
+    print(f"  ours check_answer vs 'expect': {len(bad):,} mismatches out of "
+          f"{sum(CATEGORIES[c][1] is not None for c in cats):,} scored rows "
+          f"({Counter(c for _, c in bad).most_common(8)})")
+    shown = Counter()
+    for i, c in bad:
+        if shown[c] < 2 and sum(shown.values()) < 12:
+            shown[c] += 1
+            print(f"    [{c}] gold={golds[i]!r} ours={scores[i]!r} "
+                  f"resp={short(comps[i])}")
+
+
+def print_agreement(o, mv, cats, comps, golds):
+    """Agreement of ours check_answer == 1.0 with Math-Verify's verdicts, and examples of disagreement."""
+    for label, verd in (("Math-Verify (B, whole response)", mv["verdicts"]),
+                        ("Math-Verify on the <answer> slot (B*)", mv["slot_verdicts"])):
+        print()
+        pairs = list(zip(mv["idx"], verd))
+        tt = sum(1 for i, v in pairs if v and o[i] == 1.0)
+        tf = sum(1 for i, v in pairs if v and o[i] != 1.0)
+        ft = sum(1 for i, v in pairs if not v and o[i] == 1.0)
+        n_ag = len(pairs) - tf - ft
+        print(f"AGREEMENT ours check_answer==1.0 vs {label} on {len(pairs):,} rows: {n_ag / len(pairs):.1%}"
+              f"  (both correct {tt}, MV-only correct {tf}, ours-only correct {ft}, "
+              f"both not correct {len(pairs) - tt - tf - ft})")
+        dis = [(i, v) for i, v in pairs if (o[i] == 1.0) != v]
+        print(f"  disagreements by category: {Counter(cats[i] for i, _ in dis).most_common()}")
+        by = defaultdict(list)   # up to 5 examples, spread over categories
+        for i, v in dis:
+            by[cats[i]].append((i, v))
+        shown = 0
+        while shown < 5 and any(by.values()):
+            for c in list(by):
+                if by[c] and shown < 5:
+                    i, v = by[c].pop(0)
+                    shown += 1
+                    print(f"  - [{c}] gold={golds[i]!r} ours={o[i]!r} MV={v} resp={short(comps[i])}")
+
+
+def measure_rollouts(ours, a):
+    """Our rewards on GRPO-shaped rows from `agent_tunix.analysis.simulate_rollouts` (the generator the notebooks,
+    tests and bench/score.py use): completions/s and, per kind of completion, the share check_answer scores 1.0."""
+    if not ours:
+        return
+    from agent_tunix.analysis import simulate_rollouts
+    rows = list(simulate_rollouts(max(1, a.n // 8), 8, long_share=0.01, seed=a.seed))
+    comps, golds = [r["completion"] for r in rows], [r["answer"] for r in rows]
+    timed = time_passes(ours, comps, golds, a.repeat, log=None)
+    print()
+    print(f"SIMULATED ROLLOUTS ({len(rows):,} rows of simulate_rollouts, 8 per prompt, 1 % long)")
+    print("  " + ", ".join(f"{k.replace('ours ', '')} {fmt_rate(len(rows) / v[0])}/s" for k, v in timed.items()))
+    by_kind = defaultdict(list)
+    for r, s in zip(rows, timed["ours check_answer"][1]):
+        by_kind[r["kind"]].append(s == 1.0)
+    print("  check_answer == 1.0 by kind: " + ", ".join(f"{k} {sum(v) / len(v):.1%} ({len(v)})" for k, v in by_kind.items()))
+
+
+# ---------------------------------------------------------------------------------------------
+def main(argv=None):
+    a = parse_args(argv)
+    T0 = time.perf_counter()
+    print_header(a)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    ours = load_ours()
+    comps, golds, cats, lcls, pool = build_corpus(a)
+
+    fns = dict(ours)
+    fns["demo check_answer (baseline A)"] = demo_check_answer
+    fns["demo match_format (baseline A)"] = lambda r, g: demo_match_format(r)
+    results, rates = measure_throughput(fns, comps, golds, a)
+    mv, sub_rates = measure_math_verify(fns, comps, golds, a, rates)
+    print_throughput(rates, mv, sub_rates, a)
+    print_ratios(rates, mv, sub_rates, ours)
+
+    scal_fns = scaling_functions(fns, ours)
+    measure_scaling(scal_fns, comps, golds, pool, a)
+    measure_adversarial(scal_fns)
+    if mv:
+        print_math_verify_scaling(mv, comps)
+
+    print_verdicts(results, cats, comps, golds, mv, ours, a.n)
     if mv and ours:
-        o = results["ours check_answer"]
-        for label, verd in (("Math-Verify (B, whole response)", mv["verdicts"]),
-                            ("Math-Verify on the <answer> slot (B*)", mv["slot_verdicts"])):
-            print()
-            pairs = list(zip(mv["idx"], verd))
-            tt = sum(1 for i, v in pairs if v and o[i] == 1.0)
-            tf = sum(1 for i, v in pairs if v and o[i] != 1.0)
-            ft = sum(1 for i, v in pairs if not v and o[i] == 1.0)
-            n_ag = len(pairs) - tf - ft
-            print(f"AGREEMENT ours check_answer==1.0 vs {label} on {len(pairs):,} rows: {n_ag / len(pairs):.1%}"
-                  f"  (both correct {tt}, MV-only correct {tf}, ours-only correct {ft}, "
-                  f"both not correct {len(pairs) - tt - tf - ft})")
-            dis = [(i, v) for i, v in pairs if (o[i] == 1.0) != v]
-            print(f"  disagreements by category: {Counter(cats[i] for i, _ in dis).most_common()}")
-            by = defaultdict(list)   # up to 5 examples, spread over categories
-            for i, v in dis:
-                by[cats[i]].append((i, v))
-            shown = 0
-            while shown < 5 and any(by.values()):
-                for c in list(by):
-                    if by[c] and shown < 5:
-                        i, v = by[c].pop(0)
-                        shown += 1
-                        print(f"  - [{c}] gold={golds[i]!r} ours={o[i]!r} MV={v} resp={short(comps[i])}")
+        print_agreement(results["ours check_answer"], mv, cats, comps, golds)
+    measure_rollouts(ours, a)
 
     print()
     print(f"total wall time {time.perf_counter() - T0:.1f}s; load average at end: "
