@@ -9,10 +9,12 @@ from __future__ import annotations
 import difflib, importlib, inspect, logging, math, types
 from collections.abc import Callable, Mapping
 
+from ._base import as_float, excerpt, is_number, name_of, patch
+
 # %% auto #0
-__all__ = ['logger', 'COLUMN_ALIASES', 'RewardArgumentError', 'RewardTypeError', 'completion_text', 'prompt_text', 'batch_mode',
-           'batch_step', 'BatchReward', 'batch_reward', 'register_reward_function', 'list_reward_functions',
-           'get_reward_function']
+__all__ = ['logger', 'ARGUMENT_ERRORS', 'COLUMN_ALIASES', 'RewardArgumentError', 'RewardTypeError', 'completion_text',
+           'prompt_text', 'batch_mode', 'batch_step', 'BatchReward', 'batch_reward', 'register_reward_function',
+           'list_reward_functions', 'get_reward_function']
 
 # %% ../nbs/00_core.ipynb #fc49aa87
 logger = logging.getLogger("agent_tunix")
@@ -23,7 +25,7 @@ class RewardArgumentError(ValueError):
 class RewardTypeError(TypeError):
     "A reward was called with an argument of the wrong type; the message says which type it expects."
 
-_ARGUMENT_ERRORS = (RewardArgumentError, RewardTypeError)
+ARGUMENT_ERRORS = (RewardArgumentError, RewardTypeError)   # the errors a lifted or guarded reward lets through
 
 # %% ../nbs/00_core.ipynb #88ba5ddd
 # Roles whose messages are the model's own words ("model" is what Gemma's chat template calls the assistant).
@@ -71,22 +73,11 @@ def prompt_text(prompt # a str, or a TRL message list (system, user, … turns)
 COLUMN_ALIASES = {"ground_truth": ("ground_truth", "answer", "solution", "target")}  # parameter -> columns tried in order
 _PROTOCOL = ("prompt", "metadata")
 
-def _as_float(result) -> float | None:
-    "A reward's result as a float: numbers, bools, numpy scalars, dicts or objects with a `score`; else None."
-    if isinstance(result, bool): return float(result)
-    if isinstance(result, (int, float)): return float(result)
-    if isinstance(result, Mapping): result = result.get("score")
-    elif hasattr(result, "score") and not hasattr(result, "__float__"): result = result.score
-    try: return float(result)
-    except (TypeError, ValueError, OverflowError): return None
-
 def _cell(column, i: int):
     "Row `i` of a column (list, tuple or numpy array), as a plain Python value."
     v = column[i]
     if isinstance(v, str): return str(v)
     return v.item() if hasattr(v, "item") and getattr(v, "ndim", 0) == 0 else v
-
-def _excerpt(text: str, n: int = 200) -> str: return text if len(text) <= n else text[:n] + f"… [{len(text)} chars]"
 
 # %% ../nbs/00_core.ipynb #e6cc0548
 def _first(x):
@@ -124,119 +115,16 @@ class BatchReward:
     def __init__(self, fn: Callable, *, name: str | None = None, fallback: float = 0.0, columns: Mapping | None = None):
         if not callable(fn): raise RewardTypeError(f"batch_reward needs a callable reward, got {type(fn).__name__}: {fn!r}")
         if isinstance(fn, BatchReward): fn = fn.fn
-        if not isinstance(fallback, (int, float)) or not math.isfinite(fallback):
+        if not is_number(fallback):
             raise RewardArgumentError(f"fallback must be a finite number (it replaces failed rewards), got {fallback!r}")
         self.fn, self.fallback, self.columns = fn, float(fallback), dict(columns or {})
-        self.__name__ = self.__qualname__ = name or getattr(fn, "__name__", None) or type(fn).__name__
+        self.__name__ = self.__qualname__ = name or name_of(fn)
         self.__doc__ = getattr(fn, "__doc__", None)
-        try: params = list(inspect.signature(fn).parameters.values())
-        except (TypeError, ValueError): params = [inspect.Parameter("response", inspect.Parameter.POSITIONAL_ONLY)]
-        names = [p.name for p in params]
-        self.batch_form = "completions" in names   # already `fn(prompts, completions, **columns) -> list`
-        self._var_kw = any(p.kind == p.VAR_KEYWORD for p in params)
-        self._names = set(names)
-        positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-        if not self.batch_form and not positional and not any(p.kind == p.VAR_POSITIONAL for p in params):
-            raise RewardTypeError(f"{self.__name__} takes no positional parameter for the completion. A reward is written "
-                                  "in one of two forms: one sample, `def my_reward(response, prompt='', metadata={}) -> float`, "
-                                  "or a batch, `def my_reward(prompts, completions, **columns) -> list[float]`.")
-        rest = [p for p in params[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
-        self._params = {p.name: p.default is p.empty for p in rest}   # name -> required?
-        unknown = set(self.columns) - set(self._params)
-        if unknown: raise RewardArgumentError(f"columns= maps {sorted(unknown)}, which {self.__name__} has no parameter for; "
-                                              f"its parameters are {sorted(self._params)}")
+        self._read_signature()
         self.calls = self.failures = 0
         self.first_failure: dict | None = None
         self.last_step: int | None = None   # the step of the latest training batch (for evaluation batches)
         self._reasons_seen: dict = {}         # reasons logged to TRL's `log_metric` so far, in order of appearance
-
-    def _sources(self, columns: Mapping) -> dict:
-        "Which column fills each parameter of `fn`, checked once per batch."
-        found = {}
-        for p, required in self._params.items():
-            if p in _PROTOCOL: continue
-            cands = (self.columns[p],) if p in self.columns else COLUMN_ALIASES.get(p, (p,))
-            col = next((c for c in cands if c in columns), None)
-            if col is not None: found[p] = col
-            elif required:
-                raise RewardArgumentError(
-                    f"{self.__name__} needs a column for its parameter '{p}' (tried {list(cands)}), but the batch has "
-                    f"columns {sorted(columns)}. Add the column to the dataset, or lift with "
-                    f"batch_reward({self.__name__}, columns={{'{p}': '<your column>'}}).")
-        return found
-
-    def _failed(self, error: str, text: str, row: Mapping) -> float:
-        self.failures += 1
-        if self.first_failure is None:
-            self.first_failure = {"error": error, "completion": _excerpt(text), "row": {k: _excerpt(str(v)) for k, v in row.items()}}
-            logger.warning("reward %s failed (%s) on completion %r; scored %s. Further failures are only counted "
-                           "(see .failures).", self.__name__, error, _excerpt(text), self.fallback)
-        return self.fallback
-
-    def _call_one(self, fn: Callable, text: str, prompt: str, row: Mapping, sources: Mapping) -> tuple:
-        "(finite score, raw result or None) of `fn` (the reward or its details form) on one completion, safely."
-        kw = {p: row[c] for p, c in sources.items()}
-        if "prompt" in self._params: kw["prompt"] = prompt
-        if "metadata" in self._params: kw["metadata"] = row
-        self.calls += 1
-        try: result = fn(text, **kw)
-        except _ARGUMENT_ERRORS: raise
-        except Exception as e: return self._failed(f"{type(e).__name__}: {e}", text, row), None
-        value = _as_float(result)
-        if value is None or not math.isfinite(value): return self._failed(f"returned {result!r}", text, row), None
-        return value, result
-
-    def score_one(self, text: str, prompt: str = "", row: Mapping | None = None, sources: Mapping | None = None) -> float:
-        "Score one completion safely: never raises for a bad completion, always returns a finite float."
-        row = row or {}
-        if self.batch_form: return self._call_batch_form([prompt], [text], {k: [v] for k, v in row.items()})[0]
-        return self._call_one(self.fn, text, prompt, row, sources if sources is not None else self._sources(row))[0]
-
-    def _step(self, columns: Mapping) -> int | None:
-        "The training step for a reward that asks for `step`; an evaluation batch gets the latest training step."
-        step = batch_step(columns)
-        if batch_mode(columns) == "eval" and "step" not in columns and "trainer_state" not in columns: return self.last_step
-        if step is not None: self.last_step = step
-        return step
-
-    def _batch(self, prompts, completions, columns: Mapping):
-        "Check a batch's shape once, then yield (completion text, prompt text, row, sources) per completion."
-        if completions is None: raise RewardArgumentError(f"{self.__name__} was called without completions=")
-        if isinstance(completions, str): raise RewardTypeError(
-            f"{self.__name__} got one string as completions; pass a list (the batch form), or call the one-sample "
-            f"reward {getattr(self.fn, '__name__', 'fn')}(response, ...) directly")
-        n = len(completions)
-        if prompts is not None and len(prompts) != n: raise RewardArgumentError(
-            f"{self.__name__}: {len(prompts)} prompts but {n} completions; they must line up one to one")
-        rows = {}
-        for k, col in columns.items():
-            if isinstance(col, (str, bytes)) or not hasattr(col, "__len__"): rows[k] = [col] * n   # a scalar: same for all
-            elif len(col) != n: raise RewardArgumentError(
-                f"{self.__name__}: column '{k}' has {len(col)} values but there are {n} completions")
-            else: rows[k] = col
-        if "step" in self._names and "step" not in rows: rows["step"] = [self._step(columns)] * n
-        sources = {} if self.batch_form else self._sources(rows)
-        for i in range(n):
-            row = {k: _cell(col, i) for k, col in rows.items()}
-            prompt = prompt_text(prompts[i]) if prompts is not None else ""
-            yield completion_text(completions[i]), prompt, row, sources
-
-    def _call_batch_form(self, prompts, completions, columns: Mapping) -> list[float]:
-        "Call a reward that is already in batch form, and make its output safe: n finite floats."
-        rows = list(self._batch(prompts, completions, columns))   # the same shape checks as for one-sample rewards
-        n = len(rows)
-        kw = {k: v for k, v in columns.items() if self._var_kw or k in self._names}
-        if "step" in self._names and "step" not in kw: kw["step"] = rows[0][2].get("step") if rows else None
-        self.calls += n
-        try: out = self.fn(prompts=prompts, completions=completions, **kw)
-        except _ARGUMENT_ERRORS: raise
-        except Exception as e: return [self._failed(f"{type(e).__name__}: {e}", t, row) for t, _, row, _ in rows]
-        if out is None or not hasattr(out, "__len__") or len(out) != n:
-            got = "None" if out is None else f"{len(out)} values" if hasattr(out, "__len__") else type(out).__name__
-            return [self._failed(f"returned {got} for {n} completions", t, row) for t, _, row, _ in rows]
-        values = [_as_float(v) for v in out]
-        return [v if v is not None and math.isfinite(v) else self._failed(f"returned {r!r}", t, row)
-                for v, r, (t, _, row, _) in zip(values, out, rows)]
 
     def __call__(self, prompts=None, completions=None, **columns) -> list[float]:
         "Score a batch: one finite float per completion, in order."
@@ -249,34 +137,9 @@ class BatchReward:
             return scores
         return [self.score_one(t, p, row, src) for t, p, row, src in self._batch(prompts, completions, columns)]
 
-    def _log_reasons(self, log_metric: Callable, details: list, failures: int):
-        "Log each reason's share of the batch (`<name>/reason/<reason>`) and the failure share through TRL's `log_metric`."
-        n = len(details) or 1
-        counts = {}
-        for d in details:
-            r = d.get("reason") if isinstance(d, Mapping) else getattr(d, "reason", None)
-            if isinstance(r, str): counts[r] = counts.get(r, 0) + 1
-        # every reason the reward declares, on every batch: TRL averages a metric over the batches that logged it,
-        # so a reason logged only from its first appearance on would be overstated
-        for r in (*(getattr(self.fn, "reasons", None) or ()), *counts): self._reasons_seen.setdefault(r, None)
-        for r in self._reasons_seen: log_metric(f"{self.__name__}/reason/{r}", counts.get(r, 0) / n)
-        log_metric(f"{self.__name__}/failures", failures / n)
-
-    def score_and_explain(self, prompts=None, completions=None, **columns) -> tuple:
-        "(scores, details) in one call per completion: the details form where the reward has one (its score is the reward's), else the reward (details None)."
-        if self.batch_form:
-            scores = self(prompts, completions, **columns)
-            return scores, [None] * len(scores)
-        details = getattr(self.fn, "details", None)
-        pairs = [self._call_one(details or self.fn, t, p, row, src) for t, p, row, src in self._batch(prompts, completions, columns)]
-        return [s for s, _ in pairs], [d if details is not None else None for _, d in pairs]
-
-    def explain(self, prompts=None, completions=None, **columns) -> list:
-        "The reward's details form per completion (`fn.details`, e.g. score and reason), or None where it has none or fails."
-        return self.score_and_explain(prompts, completions, **columns)[1]
-
     def __repr__(self): return f"batch_reward({self.__name__}, fallback={self.fallback})"
 
+# %% ../nbs/00_core.ipynb #215084e2
 def batch_reward(fn: Callable, # a one-sample reward `fn(response, prompt="", metadata={}, **named_columns)`
                  *,
                  name: str | None = None, # the name trainers log it under; default `fn.__name__`
@@ -285,6 +148,157 @@ def batch_reward(fn: Callable, # a one-sample reward `fn(response, prompt="", me
                 ) -> BatchReward: # callable as `(prompts, completions, **columns) -> list[float]`
     "Lift a one-sample reward to the batch form Tunix's `GRPOLearner` and TRL's `GRPOTrainer` call."
     return BatchReward(fn, name=name, fallback=fallback, columns=columns)
+
+# %% ../nbs/00_core.ipynb #78bd4839
+@patch
+def _read_signature(self: BatchReward):
+    "Read `fn`'s parameters once: its form (one sample or batch) and which parameters columns fill; refuse what cannot work."
+    fn = self.fn
+    try: params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError): params = [inspect.Parameter("response", inspect.Parameter.POSITIONAL_ONLY)]
+    names = [p.name for p in params]
+    self.batch_form = "completions" in names   # already `fn(prompts, completions, **columns) -> list`
+    self._var_kw = any(p.kind == p.VAR_KEYWORD for p in params)
+    self._names = set(names)
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    if not self.batch_form and not positional and not any(p.kind == p.VAR_POSITIONAL for p in params):
+        raise RewardTypeError(f"{self.__name__} takes no positional parameter for the completion. A reward is written "
+                              "in one of two forms: one sample, `def my_reward(response, prompt='', metadata={}) -> float`, "
+                              "or a batch, `def my_reward(prompts, completions, **columns) -> list[float]`.")
+    rest = [p for p in params[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+    self._params = {p.name: p.default is p.empty for p in rest}   # name -> required?
+    unknown = set(self.columns) - set(self._params)
+    if unknown: raise RewardArgumentError(f"columns= maps {sorted(unknown)}, which {self.__name__} has no parameter for; "
+                                          f"its parameters are {sorted(self._params)}")
+
+# %% ../nbs/00_core.ipynb #44de5246
+@patch
+def _sources(self: BatchReward, columns: Mapping) -> dict:
+    "Which column fills each parameter of `fn`, checked once per batch."
+    found = {}
+    for p, required in self._params.items():
+        if p in _PROTOCOL: continue
+        cands = (self.columns[p],) if p in self.columns else COLUMN_ALIASES.get(p, (p,))
+        col = next((c for c in cands if c in columns), None)
+        if col is not None: found[p] = col
+        elif required:
+            raise RewardArgumentError(
+                f"{self.__name__} needs a column for its parameter '{p}' (tried {list(cands)}), but the batch has "
+                f"columns {sorted(columns)}. Add the column to the dataset, or lift with "
+                f"batch_reward({self.__name__}, columns={{'{p}': '<your column>'}}).")
+    return found
+
+@patch
+def _batch(self: BatchReward, prompts, completions, columns: Mapping):
+    "Check a batch's shape once, then yield (completion text, prompt text, row, sources) per completion."
+    if completions is None: raise RewardArgumentError(f"{self.__name__} was called without completions=")
+    if isinstance(completions, str): raise RewardTypeError(
+        f"{self.__name__} got one string as completions; pass a list (the batch form), or call the one-sample "
+        f"reward {getattr(self.fn, '__name__', 'fn')}(response, ...) directly")
+    n = len(completions)
+    if prompts is not None and len(prompts) != n: raise RewardArgumentError(
+        f"{self.__name__}: {len(prompts)} prompts but {n} completions; they must line up one to one")
+    rows = {}
+    for k, col in columns.items():
+        if isinstance(col, (str, bytes)) or not hasattr(col, "__len__"): rows[k] = [col] * n   # a scalar: same for all
+        elif len(col) != n: raise RewardArgumentError(
+            f"{self.__name__}: column '{k}' has {len(col)} values but there are {n} completions")
+        else: rows[k] = col
+    if "step" in self._names and "step" not in rows: rows["step"] = [self._step(columns)] * n
+    sources = {} if self.batch_form else self._sources(rows)
+    for i in range(n):
+        row = {k: _cell(col, i) for k, col in rows.items()}
+        prompt = prompt_text(prompts[i]) if prompts is not None else ""
+        yield completion_text(completions[i]), prompt, row, sources
+
+# %% ../nbs/00_core.ipynb #b6080b6d
+@patch
+def _failed(self: BatchReward, error: str, text: str, row: Mapping) -> float:
+    self.failures += 1
+    if self.first_failure is None:
+        self.first_failure = {"error": error, "completion": excerpt(text), "row": {k: excerpt(str(v)) for k, v in row.items()}}
+        logger.warning("reward %s failed (%s) on completion %r; scored %s. Further failures are only counted "
+                       "(see .failures).", self.__name__, error, excerpt(text), self.fallback)
+    return self.fallback
+
+@patch
+def _call_one(self: BatchReward, fn: Callable, text: str, prompt: str, row: Mapping, sources: Mapping) -> tuple:
+    "(finite score, raw result or None) of `fn` (the reward or its details form) on one completion, safely."
+    kw = {p: row[c] for p, c in sources.items()}
+    if "prompt" in self._params: kw["prompt"] = prompt
+    if "metadata" in self._params: kw["metadata"] = row
+    self.calls += 1
+    try: result = fn(text, **kw)
+    except ARGUMENT_ERRORS: raise
+    except Exception as e: return self._failed(f"{type(e).__name__}: {e}", text, row), None
+    value = as_float(result)
+    if value is None or not math.isfinite(value): return self._failed(f"returned {result!r}", text, row), None
+    return value, result
+
+@patch
+def score_one(self: BatchReward, text: str, prompt: str = "", row: Mapping | None = None, sources: Mapping | None = None) -> float:
+    "Score one completion safely: never raises for a bad completion, always returns a finite float."
+    row = row or {}
+    if self.batch_form: return self._call_batch_form([prompt], [text], {k: [v] for k, v in row.items()})[0]
+    return self._call_one(self.fn, text, prompt, row, sources if sources is not None else self._sources(row))[0]
+
+# %% ../nbs/00_core.ipynb #55f8ad7d
+@patch
+def _step(self: BatchReward, columns: Mapping) -> int | None:
+    "The training step for a reward that asks for `step`; an evaluation batch gets the latest training step."
+    step = batch_step(columns)
+    if batch_mode(columns) == "eval" and "step" not in columns and "trainer_state" not in columns: return self.last_step
+    if step is not None: self.last_step = step
+    return step
+
+# %% ../nbs/00_core.ipynb #ed77bc7e
+@patch
+def _call_batch_form(self: BatchReward, prompts, completions, columns: Mapping) -> list[float]:
+    "Call a reward that is already in batch form, and make its output safe: n finite floats."
+    rows = list(self._batch(prompts, completions, columns))   # the same shape checks as for one-sample rewards
+    n = len(rows)
+    kw = {k: v for k, v in columns.items() if self._var_kw or k in self._names}
+    if "step" in self._names and "step" not in kw: kw["step"] = rows[0][2].get("step") if rows else None
+    self.calls += n
+    try: out = self.fn(prompts=prompts, completions=completions, **kw)
+    except ARGUMENT_ERRORS: raise
+    except Exception as e: return [self._failed(f"{type(e).__name__}: {e}", t, row) for t, _, row, _ in rows]
+    if out is None or not hasattr(out, "__len__") or len(out) != n:
+        got = "None" if out is None else f"{len(out)} values" if hasattr(out, "__len__") else type(out).__name__
+        return [self._failed(f"returned {got} for {n} completions", t, row) for t, _, row, _ in rows]
+    values = [as_float(v) for v in out]
+    return [v if v is not None and math.isfinite(v) else self._failed(f"returned {r!r}", t, row)
+            for v, r, (t, _, row, _) in zip(values, out, rows)]
+
+# %% ../nbs/00_core.ipynb #b203bdd1
+@patch
+def _log_reasons(self: BatchReward, log_metric: Callable, details: list, failures: int):
+    "Log each reason's share of the batch (`<name>/reason/<reason>`) and the failure share through TRL's `log_metric`."
+    n = len(details) or 1
+    counts = {}
+    for d in details:
+        r = d.get("reason") if isinstance(d, Mapping) else getattr(d, "reason", None)
+        if isinstance(r, str): counts[r] = counts.get(r, 0) + 1
+    # every reason the reward declares, on every batch: TRL averages a metric over the batches that logged it,
+    # so a reason logged only from its first appearance on would be overstated
+    for r in (*(getattr(self.fn, "reasons", None) or ()), *counts): self._reasons_seen.setdefault(r, None)
+    for r in self._reasons_seen: log_metric(f"{self.__name__}/reason/{r}", counts.get(r, 0) / n)
+    log_metric(f"{self.__name__}/failures", failures / n)
+
+@patch
+def score_and_explain(self: BatchReward, prompts=None, completions=None, **columns) -> tuple:
+    "(scores, details) in one call per completion: the details form where the reward has one (its score is the reward's), else the reward (details None)."
+    if self.batch_form:
+        scores = self(prompts, completions, **columns)
+        return scores, [None] * len(scores)
+    details = getattr(self.fn, "details", None)
+    pairs = [self._call_one(details or self.fn, t, p, row, src) for t, p, row, src in self._batch(prompts, completions, columns)]
+    return [s for s, _ in pairs], [d if details is not None else None for _, d in pairs]
+
+@patch
+def explain(self: BatchReward, prompts=None, completions=None, **columns) -> list:
+    "The reward's details form per completion (`fn.details`, e.g. score and reason), or None where it has none or fails."
+    return self.score_and_explain(prompts, completions, **columns)[1]
 
 # %% ../nbs/00_core.ipynb #8fde4904
 _REGISTRY: dict[str, Callable] = {}
@@ -309,6 +323,22 @@ def _refuse_unsafe(spec: str, fn: Callable):
                                       "taking the completion, e.g. `def my_reward(response, prompt='', metadata={}) -> float` "
                                       "in my_project/rewards.py, named as 'my_project.rewards.my_reward'.")
 
+# %% ../nbs/00_core.ipynb #e5d1ed86
+# The modules that register the built-in rewards. They import this one, so they are loaded on the first lookup, not here.
+_BUILTIN_MODULES = ("agent_tunix.rewards", "agent_tunix.patterns")
+_builtins_loaded = False
+
+def _load_builtins():
+    "Import the modules that register the built-in rewards, once: a lookup finds them whatever was imported before."
+    global _builtins_loaded
+    if _builtins_loaded: return
+    _builtins_loaded = True   # first: the modules call back into the registry while they load
+    try:
+        for m in _BUILTIN_MODULES: importlib.import_module(m)
+    except BaseException:
+        _builtins_loaded = False
+        raise
+
 def register_reward_function(name: str, # the name configs use
                              fn: Callable | None = None, # the one-sample reward; omit to use as a decorator
                              *,
@@ -318,6 +348,7 @@ def register_reward_function(name: str, # the name configs use
     if not isinstance(name, str) or not name.isidentifier():
         raise RewardArgumentError(f"a reward name must be a Python identifier such as 'my_reward', got {name!r}")
     if fn is None: return lambda f: register_reward_function(name, f, overwrite=overwrite)
+    if getattr(fn, "__module__", None) not in _BUILTIN_MODULES: _load_builtins()   # a name clash with a built-in fails here
     BatchReward(fn)  # checks that it can be lifted, with the message that says why not
     old = _REGISTRY.get(name)
     redefined = old is not None and getattr(old, "__qualname__", None) == getattr(fn, "__qualname__", None)  # a re-run cell
@@ -328,13 +359,16 @@ def register_reward_function(name: str, # the name configs use
 
 def list_reward_functions() -> dict[str, str]:
     "The registered rewards with the first line of each docstring."
+    _load_builtins()
     return {k: (inspect.getdoc(f) or "").split("\n")[0] for k, f in sorted(_REGISTRY.items())}
 
+# %% ../nbs/00_core.ipynb #c0378287
 def get_reward_function(spec: str | Callable # a registered name, a dotted path `pkg.module.fn`, or a callable
                        ) -> Callable: # the one-sample reward
     "Resolve a reward by registered name or dotted import path."
     if callable(spec): return spec
     if not isinstance(spec, str): raise RewardTypeError(f"a reward is named by a string or given as a callable, got {spec!r}")
+    _load_builtins()
     if spec in _REGISTRY: return _REGISTRY[spec]
     if "." in spec:
         mod, _, attr = spec.rpartition(".")

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from multiprocessing.connection import wait
 from typing import NamedTuple
 
-from .core import (RewardArgumentError, RewardTypeError, _ARGUMENT_ERRORS, _as_float, _excerpt,
-                              batch_reward, logger)
+from ._base import as_float, excerpt
+from .core import ARGUMENT_ERRORS, RewardArgumentError, RewardTypeError, batch_reward, logger
 
 # %% auto #0
 __all__ = ['REASONS', 'GuardResult', 'GuardedReward', 'guarded_reward']
@@ -69,9 +69,9 @@ def _score(fn: Callable, text: str, kw: dict) -> tuple:
     "(reason, score or None, message) of one call of `fn`, never raising."
     try: result = fn(text, **kw)
     except MemoryError: return "memory", None, "MemoryError"
-    except _ARGUMENT_ERRORS as e: return "argument", None, (type(e).__name__, str(e))
+    except ARGUMENT_ERRORS as e: return "argument", None, (type(e).__name__, str(e))
     except BaseException as e: return "error", None, f"{type(e).__name__}: {e}"[:500]
-    value = _as_float(result)
+    value = as_float(result)
     if value is None or not math.isfinite(value): return "error", None, f"returned {result!r}"[:500]
     return "ok", value, None
 
@@ -239,9 +239,9 @@ def _fail(guard, reason: str, error: str, text: str = "") -> GuardResult:
     "Count a failure, report the first one, and return the fallback with its reason."
     guard.counts[reason] += 1
     if guard.first_failure is None:
-        guard.first_failure = {"reason": reason, "error": error, "completion": _excerpt(text)}
+        guard.first_failure = {"reason": reason, "error": error, "completion": excerpt(text)}
         logger.warning("guarded reward %s: %s (%s) on completion %r; scored %s. Further failures are only counted "
-                       "(see .counts).", guard.__name__, reason, error, _excerpt(text), guard.fallback)
+                       "(see .counts).", guard.__name__, reason, error, excerpt(text), guard.fallback)
     return GuardResult(guard.fallback, reason, error)
 
 def _new_worker(guard) -> _Worker:

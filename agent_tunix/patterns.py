@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from numbers import Real
 
-from .core import (COLUMN_ALIASES, BatchReward, RewardArgumentError, RewardTypeError, _as_float, batch_reward,
+from ._base import as_float
+from .core import (COLUMN_ALIASES, BatchReward, RewardArgumentError, RewardTypeError, batch_reward,
                               batch_mode, completion_text, get_reward_function, prompt_text,
                               register_reward_function)
 from .parsing import extract_answer, parse_ground_truth, parse_number
@@ -136,8 +137,8 @@ class BoundReward:
         result = self.fn(*args, **{**self.kwargs, **kwargs})
         if self.batch_form:   # the lift checks the length and the values; weight what can be read
             if result is None or isinstance(result, (str, bytes)) or not hasattr(result, "__iter__"): return result
-            return [r if v is None else self.weight * v for r, v in ((r, _as_float(r)) for r in result)]
-        value = _as_float(result)
+            return [r if v is None else self.weight * v for r, v in ((r, as_float(r)) for r in result)]
+        value = as_float(result)
         if value is None: raise ValueError(f"{_name_of(self.fn)} returned {result!r:.80}, not a number")
         return self.weight * value
 
@@ -146,7 +147,7 @@ class BoundReward:
         d = self.fn.details(*args, **{**self.kwargs, **kwargs})
         if self.weight == 1: return d
         if hasattr(d, "_replace") and hasattr(d, "score"): return d._replace(score=self.weight * d.score)
-        if isinstance(d, Mapping) and _as_float(d) is not None: return {**d, "score": self.weight * _as_float(d)}
+        if isinstance(d, Mapping) and as_float(d) is not None: return {**d, "score": self.weight * as_float(d)}
         return d
 
     def __repr__(self): return f"BoundReward({_name_of(self.fn)}, kwargs={self.kwargs}, weight={self.weight:g})"

@@ -5,18 +5,23 @@
   independent exact recomputation; `RunningNormalizer` equals the statistics of the whole stream however it
   is split into batches.
 - Tunix: `reward_fns(spec)` inside the reward manager Tunix builds, called through `RLLearner._compute_rewards`
-  (helpers shared with `test_tunix_integration.py`): one metric per component, named as documented, no
+  (helpers in `conftest.py`; these tests are skipped where Tunix is not installed, the others run everywhere): one metric per component, named as documented, no
   GRPO config field leaking into a reward's settings, and eval batches leaving normalisation statistics alone.
 """
 
 import math
 import pickle
 import statistics
+import subprocess
+import sys
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import COMPLETIONS, DATASET_BATCH, compute_rewards, make_config, metric, needs_tunix
 
 from agent_tunix.core import batch_reward
 from agent_tunix.patterns import (RunningNormalizer, arithmetic_steps, binary_reward, combined_reward_fn,
@@ -137,13 +142,31 @@ def test_every_pattern_pickles_by_value():
 # ---------------------------------------------------------------------------------------------
 # Inside Tunix's real reward manager
 
-tunix = pytest.importorskip("tunix")
-from test_tunix_integration import COMPLETIONS, DATASET_BATCH, compute_rewards, make_config, metric  # noqa: E402
-from tunix.rl.rl_cluster import Mode  # noqa: E402
+def test_builtins_are_registered_after_importing_only_core():
+    "Importing `agent_tunix.core` alone is enough: the first lookup loads the built-in rewards and the patterns."
+    code = ("import sys, agent_tunix.core as core\n"
+            "assert 'agent_tunix.rewards' not in sys.modules\n"
+            "print(core.get_reward_function('check_answer').__module__)\n"
+            "print(' '.join(core.list_reward_functions()))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    module, names = out.stdout.splitlines()
+    assert module == "agent_tunix.rewards"
+    assert {"check_answer", "match_format_exactly", "combined_reward", "binary_answer", "robust_answer"} <= set(names.split())
 
-import numpy as np  # noqa: E402
+
+def test_listing_first_finds_the_builtins_and_a_clash_with_one_fails_at_once():
+    code = ("import agent_tunix.core as core\n"
+            "assert 'graduated_answer' in core.list_reward_functions()\n"
+            "try: core.register_reward_function('check_answer', lambda response: 1.0)\n"
+            "except ValueError as e: print(e)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "already registered" in out.stdout
 
 
+
+@needs_tunix
 def test_reward_specs_inside_tunix_reward_manager():
     spec = [{"name": "check_answer", "weight": 0.7},
             {"name": "match_format_exactly", "weight": 0.3},
@@ -159,6 +182,7 @@ def test_reward_specs_inside_tunix_reward_manager():
     np.testing.assert_allclose(rewards, check + fmt + only)
 
 
+@needs_tunix
 def test_combined_spec_and_patterns_inside_tunix_reward_manager():
     fns = [combined_reward_fn({"check_answer": 0.7, "match_format_exactly": 0.3}, name="seed_mix"),
            batch_reward(graduated_reward()), batch_reward(robust_reward())]
@@ -168,7 +192,9 @@ def test_combined_spec_and_patterns_inside_tunix_reward_manager():
     assert np.isfinite(rewards).all()
 
 
+@needs_tunix
 def test_normalized_reward_keeps_statistics_out_of_eval_batches():
+    from tunix.rl.rl_cluster import Mode
     norm = normalized_reward("check_answer")
     compute_rewards([norm], mode=Mode.TRAIN)
     assert norm.stats.count == len(COMPLETIONS)
