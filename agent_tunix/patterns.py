@@ -1,4 +1,4 @@
-"""Choose rewards by name with weights and settings, hand them to a trainer one by one or combined, and build the seed's reward design patterns — binary, graduated, continuous, composite, shaped, robust, floored, normalised, curriculum and multi-task — as small, picklable, named rewards.
+"""Choose rewards by name with weights and settings, hand them to a trainer one by one or combined, and build the Rewards API's reward design patterns — binary, graduated, continuous, composite, shaped, robust, floored, normalised, curriculum and multi-task — as small, picklable, named rewards.
 
 Docs: https://agent-tunix.github.io/agent_tunix/patterns.html.md"""
 
@@ -11,9 +11,8 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
-from numbers import Real
 
-from ._base import as_float
+from ._base import as_float, is_number, is_whole, name_of
 from .core import (COLUMN_ALIASES, BatchReward, RewardArgumentError, RewardTypeError, batch_reward,
                               batch_mode, completion_text, get_reward_function, prompt_text,
                               register_reward_function)
@@ -40,13 +39,11 @@ class RewardComponent:
     label: str = ""            # the name trainers log it under
 
 def _weight(w, where: str) -> float:
-    "A weight as a float; raises unless it is a finite real number."
-    if isinstance(w, bool) or not isinstance(w, Real) or not math.isfinite(float(w)):
-        raise RewardArgumentError(f"{where}: a weight must be a finite number such as 0.7, got {w!r}")
+    "A weight (or another numeric setting) as a float; raises, naming `where`, unless it is a finite real number."
+    if not is_number(w): raise RewardArgumentError(f"{where}: a weight must be a finite number such as 0.7, got {w!r}")
     return float(w)
 
-def _name_of(fn) -> str: return getattr(fn, "__name__", None) or type(fn).__name__
-
+# %% ../nbs/04_patterns.ipynb #4314a07d
 def _parameters(fn) -> tuple:
     "(names of the parameters after the first that can be bound by keyword, whether fn takes **kwargs); None if unknown."
     try: ps = list(inspect.signature(fn).parameters.values())
@@ -70,12 +67,13 @@ def _check_kwargs(fn, kwargs, name: str) -> dict:
 def _component(reward, weight=1.0, kwargs=None, log_as=None) -> RewardComponent:
     fn = get_reward_function(reward)   # unknown names fail here, listing the registered ones
     if isinstance(fn, BatchReward): fn = fn.fn   # a lifted reward: use its one-sample form
-    name = reward if isinstance(reward, str) and "." not in reward else _name_of(fn)
+    name = reward if isinstance(reward, str) and "." not in reward else name_of(fn)
     w = _weight(weight, f"reward spec '{name}'")
     if log_as is not None and (not isinstance(log_as, str) or not log_as.strip()):
         raise RewardArgumentError(f"reward spec '{name}': log_as must be a non-empty string, got {log_as!r}")
     return RewardComponent(name, fn, w, _check_kwargs(fn, kwargs, name), log_as or (name if w == 1 else f"{name}_x{w:g}"))
 
+# %% ../nbs/04_patterns.ipynb #5a81f90b
 _ITEM_KEYS = ("name", "weight", "kwargs", "log_as")
 
 def _entry(reward, value) -> RewardComponent:
@@ -115,8 +113,8 @@ def parse_reward_spec(spec # a name, a dotted path, a callable, `{name: weight}`
 class BoundReward:
     "A reward with some keyword arguments fixed and its score multiplied by `weight`; picklable, with a fixed `__name__`."
     def __init__(self, fn: Callable, kwargs: Mapping | None = None, weight: float = 1.0, name: str | None = None):
-        self.fn, self.kwargs, self.weight = fn, dict(kwargs or {}), _weight(weight, _name_of(fn))
-        self.__name__ = name or _name_of(fn)
+        self.fn, self.kwargs, self.weight = fn, dict(kwargs or {}), _weight(weight, name_of(fn))
+        self.__name__ = name or name_of(fn)
         self.__doc__ = getattr(fn, "__doc__", None)
         self.batch_form = BatchReward(fn).batch_form   # `fn(prompts, completions, **columns)`: bind and weight per batch
         self._sign()
@@ -139,7 +137,7 @@ class BoundReward:
             if result is None or isinstance(result, (str, bytes)) or not hasattr(result, "__iter__"): return result
             return [r if v is None else self.weight * v for r, v in ((r, as_float(r)) for r in result)]
         value = as_float(result)
-        if value is None: raise ValueError(f"{_name_of(self.fn)} returned {result!r:.80}, not a number")
+        if value is None: raise ValueError(f"{name_of(self.fn)} returned {result!r:.80}, not a number")
         return self.weight * value
 
     def _details(self, *args, **kwargs):
@@ -150,7 +148,7 @@ class BoundReward:
         if isinstance(d, Mapping) and as_float(d) is not None: return {**d, "score": self.weight * as_float(d)}
         return d
 
-    def __repr__(self): return f"BoundReward({_name_of(self.fn)}, kwargs={self.kwargs}, weight={self.weight:g})"
+    def __repr__(self): return f"BoundReward({name_of(self.fn)}, kwargs={self.kwargs}, weight={self.weight:g})"
 
 # %% ../nbs/04_patterns.ipynb #514e2ee9
 def reward_fns(spec, # a reward spec (see `parse_reward_spec`)
@@ -199,7 +197,7 @@ def _lift(spec) -> BatchReward: return batch_reward(_one_sample(spec))
 
 def _inner_name(spec) -> str:
     if isinstance(spec, str) and "." not in spec: return spec
-    return _name_of(_one_sample(spec))
+    return name_of(_one_sample(spec))
 
 # %% ../nbs/04_patterns.ipynb #6cc9dff6
 class BinaryReward(_Pattern):
@@ -321,7 +319,7 @@ def _decimals(token: str) -> int:
     t = token.rstrip(".,")
     return len(t) - t.rfind(".") - 1 if "." in t else 0
 
-def _check(a: Fraction, op: str, b: Fraction, c: Fraction, c_text: str) -> bool:
+def _step_is_right(a: Fraction, op: str, b: Fraction, c: Fraction, c_text: str) -> bool:
     if op == "/" and b == 0: return False
     exact = a + b if op == "+" else a - b if op == "-" else a * b if op == "*" else a / b
     d = _decimals(c_text)
@@ -337,7 +335,7 @@ def arithmetic_steps(text: str # a response, or its reasoning
         a, b, c = _value(m["a"]), _value(m["b"]), _value(m["c"])
         if a is None or b is None or c is None: continue
         op = _OPS[m["op"]]
-        steps.append(ArithmeticStep(m.group(), a, op, b, c, _check(a, op, b, c, m["c"])))
+        steps.append(ArithmeticStep(m.group(), a, op, b, c, _step_is_right(a, op, b, c, m["c"])))
     return steps
 
 # %% ../nbs/04_patterns.ipynb #fcab3046
@@ -473,6 +471,7 @@ class RunningNormalizer:
 
     def __repr__(self): return f"RunningNormalizer(count={self.count}, mean={self.mean:.4g}, std={self.std:.4g}, clip={self.clip:g})"
 
+# %% ../nbs/04_patterns.ipynb #f68df037
 class NormalizedReward(BatchReward):
     "A batch reward whose scores are standardised by running statistics and clipped."
     def __init__(self, fn: Callable, *, name: str | None = None, clip: float = 3.0, fallback: float = 0.0):
@@ -502,11 +501,10 @@ class CurriculumReward:
             raise RewardArgumentError(f"curriculum_reward: stages is a list of (start_step, reward) such as "
                                       f"[(0, 'match_format_exactly'), (500, 'check_answer')], got {stages!r}")
         starts = [s[0] if isinstance(s, Sequence) and len(s) == 2 else None for s in stages]
-        if any(isinstance(s, bool) or not isinstance(s, int) for s in starts) or starts[0] != 0 or starts != sorted(set(starts)):
+        if not all(is_whole(s, None) for s in starts) or starts[0] != 0 or starts != sorted(set(starts)):
             raise RewardArgumentError(f"curriculum_reward: stage starts must be whole steps, the first 0, strictly "
                                       f"increasing; got {starts}")
-        if isinstance(blend_steps, bool) or not isinstance(blend_steps, int) or blend_steps < 0 or \
-           any(b - a < blend_steps for a, b in zip(starts, starts[1:])):
+        if not is_whole(blend_steps) or any(b - a < blend_steps for a, b in zip(starts, starts[1:])):
             raise RewardArgumentError(f"curriculum_reward: blend_steps must be a whole number ≥ 0 and at most the gap "
                                       f"between stages {starts}, got {blend_steps!r}")
         self.starts, self.stages = starts, [_lift(r) for _, r in stages]
@@ -514,7 +512,7 @@ class CurriculumReward:
 
     def weights(self, step) -> dict: # {stage index: weight}, weights summing to 1
         "Which stages score at `step`, and with what weights."
-        if isinstance(step, bool) or not isinstance(step, Real) or not math.isfinite(step) or step < 0:
+        if not is_number(step) or step < 0:
             raise RewardArgumentError(f"{self.__name__}: step must be a number ≥ 0, got {step!r}")
         i = max(k for k, s in enumerate(self.starts) if s <= step)
         nxt = self.starts[i + 1] if i + 1 < len(self.starts) else None
