@@ -50,6 +50,7 @@ def _merge_moments(a: tuple | None, b: tuple) -> tuple:
     m3 = m3a + m3b + d ** 3 * na * nb * (na - nb) / n ** 2 + 3 * d * (na * m2b - nb * m2a) / n
     return (n, ma + d * nb / n, m2, m3, min(lo_a, lo_b), max(hi_a, hi_b))
 
+# %% ../nbs/03_analysis.ipynb #eaee7def
 def _stats(moments: tuple, sample: np.ndarray, bins: int, nonfinite: int = 0) -> dict:
     "Exact moments plus quantiles and a histogram of `sample` (all the values, or a uniform sample of them)."
     n, mean, m2, m3, lo, hi = moments
@@ -255,6 +256,7 @@ def _bottom_k(u: np.ndarray, threshold: float, k: int) -> np.ndarray:
     if idx.size > k: idx = idx[np.argpartition(u[idx], k - 1)[:k]]
     return np.sort(idx)
 
+# %% ../nbs/03_analysis.ipynb #e9a68f19
 @patch
 def _sample_values(self: RewardLog, name, step, u, r, ok, index=None):
     "Keep the rewards of the rows with the `max_values` smallest priorities seen so far (bottom-k sampling)."
@@ -794,6 +796,7 @@ def _report_rewards(log: RewardLog, summary: dict, figures: dict) -> list:
     return L + ["", f"![reward distributions]({figures['histograms']})", "", f"![reward per step]({figures['reward_over_steps']})", "",
                 f"![dead groups per step]({figures['dead_groups']})", ""]
 
+# %% ../nbs/03_analysis.ipynb #697c1f2b
 def _report(log: RewardLog, summary: dict, figures: dict) -> str:
     "report.md: tables of the figures, the plots, and examples."
     L = _report_rewards(log, summary, figures) + ["## Failure categories", "",

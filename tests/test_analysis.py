@@ -2,6 +2,7 @@
 
 The notebooks test the same functions in-process; these check what only a separate process can show: the
 command as a user runs it, strict JSON on disk, PNG files, and that numpy/matplotlib load only for --out.
+The last test feeds one simulated run to both ways of logging (`log` per batch, `log_rows` in chunks).
 """
 import csv, json, subprocess, sys
 from pathlib import Path
@@ -61,3 +62,25 @@ def test_numpy_and_matplotlib_load_only_for_the_analysis(tmp_path):
     assert plain.returncode == 0 and plain.stdout.splitlines()[-1] == "heavy:", plain.stdout
     with_out = _score("--out", str(tmp_path), extra=heavy)
     assert with_out.returncode == 0 and with_out.stdout.splitlines()[-1] == "heavy:matplotlib,numpy", with_out.stdout
+
+
+def test_a_simulated_run_logged_by_batch_and_in_chunks_gives_the_same_figures():
+    import numpy as np
+    from agent_tunix.analysis import RewardLog, dead_group_share, simulate_rollouts
+    from agent_tunix.rewards import check_answer
+    by_batch, in_chunks, all_scores = RewardLog(), RewardLog(), []
+    for step in range(3):
+        rows = list(simulate_rollouts(6, 4, step=step, seed=7))
+        scores = [check_answer(r["completion"], r["answer"]) for r in rows]
+        scores[step] = float("nan")                                   # a reward that did not apply
+        groups, texts = [r["group"] for r in rows], [r["completion"] for r in rows]
+        by_batch.log(step, "check_answer", scores, group_ids=groups, completions=texts)
+        for a in range(0, len(rows), 5):
+            in_chunks.log_rows(step, {"check_answer": scores[a:a + 5]}, group_ids=groups[a:a + 5], completions=texts[a:a + 5])
+        all_scores.append(scores)
+    for b, c in zip(by_batch.steps, in_chunks.steps):
+        assert (b["n"], b["nonfinite"], b["groups"], b["dead_groups"]) == (c["n"], c["nonfinite"], c["groups"], c["dead_groups"])
+        assert np.isclose(b["within_group_std"], c["within_group_std"])
+    expected = np.mean([dead_group_share(s, num_generations=4) for s in all_scores])
+    assert np.isclose(by_batch.dead_group_share("check_answer"), expected)
+    assert by_batch.stats("check_answer")["count"] == in_chunks.stats("check_answer")["count"] == 3 * 24 - 3
