@@ -15,6 +15,7 @@ from typing import NamedTuple
 from ._base import is_number
 from .core import COLUMN_ALIASES, RewardArgumentError, RewardTypeError, logger, register_reward_function
 from .parsing import ANSWER_TAGS, extract_answer, find_numbers, normalize_text, parse_ground_truth, parse_number
+from .symbolic import has_algebra, needs_symbolic, symbolic_equal
 
 # %% auto #0
 __all__ = ['REASONS', 'FROM_METADATA', 'DEFAULT_FORMAT', 'PLACEHOLDERS', 'REASONING_TAGS', 'RewardDetails', 'from_metadata',
@@ -27,10 +28,12 @@ REASONS = {
     "correct": "the answer's value equals the ground truth",
     "near_miss": "the answer is within 10 % of a non-zero ground truth (partial credit)",
     "wrong": "the answer was read and is not the ground truth",
-    "hedge": "the answer slot holds two or more different numbers",
+    "hedge": "the answer slot holds two or more different numbers (or, for a symbolic ground truth, more values than it has)",
     "no_answer": "no answer slot and no number in the response",
     "unparseable": "an answer slot without a readable number",
     "gold_invalid": "the ground truth itself cannot be read (empty, NaN, 1/0, …)",
+    "timeout": "the symbolic comparison did not finish within its time limit; scored by the numeric and text rules",
+    "needs_math_extra": "a symbolic answer while SymPy is not installed (pip install agent_tunix[math]); scored by the numeric and text rules",
     "format_exact": "the response ends in the expected format",
     "format_partial": "the format's fixed parts occur in order, but with a wrong placeholder, other case/spacing/punctuation, or text after it",
     "format_none": "the format's fixed parts do not occur in order",
@@ -108,18 +111,8 @@ def _equal(value, percent: bool, truth) -> bool:
     if value == truth.value: return True
     return (percent and value == truth.value * 100) or (truth.percent and truth.value == value * 100)
 
-def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
-    "(score, reason, extracted text) for `check_answer`; tuples keep the hot path cheap."
-    response = response_string(response, "check_answer")
-    if ground_truth is FROM_METADATA:
-        ground_truth = from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], "check_answer")
-    truth = parse_ground_truth(ground_truth) if type(ground_truth) is str else None
-    if truth is None:
-        truth_text = truth_string(ground_truth, "check_answer")
-        if truth_text is None: return 0.0, "gold_invalid", None
-        truth = parse_ground_truth(truth_text)
-    if truth.kind == "invalid": return 0.0, "gold_invalid", None
-    a = extract_answer(response, tags)
+def _score_read(a, response: str, truth) -> tuple:
+    "(score, reason, extracted text) of an extracted answer against a parsed ground truth, by the numeric and text rules."
     if truth.kind == "text":
         said = a.text if a.source not in ("last_number", "none") else (response.strip().splitlines() or [""])[-1]
         ok = normalize_text(said) == truth.text
@@ -130,6 +123,39 @@ def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
     if _equal(value, a.percent, truth): return 1.0, "correct", a.text[:200]
     if t != 0 and abs(value - t) * 10 <= abs(t): return 0.5, "near_miss", a.text[:200]   # within 10 %, inclusive
     return 0.0, "wrong", a.text[:200]
+
+# %% ../nbs/02_rewards.ipynb #33e2309f
+_SLOTS = ("answer_tag", "boxed", "hash", "answer_is")
+
+@lru_cache(maxsize=8192)
+def _truth_slot(truth: str) -> tuple:
+    "(the ground truth's answer text, whether it is symbolic): `#### 72` -> ('72', False), `\\frac{\\sqrt2}{2}` -> (…, True)."
+    g = extract_answer(truth)
+    slot = g.text if g.source in _SLOTS else truth.strip()
+    return slot, parse_number(slot) is None and needs_symbolic(slot)
+
+def _score_symbolic(a, response: str, slot: str, truth) -> tuple:
+    "(score, reason, extracted text) by exact symbolic comparison; the numeric and text rules' score when it gives no verdict."
+    if a.source == "none": return 0.0, "no_answer", None
+    ok, why = symbolic_equal(a.text, slot)
+    if ok is not None: return (1.0 if ok else 0.0), why, a.text[:200]
+    rules = _score_read(a, response, truth) if truth.kind != "invalid" else (0.0, "gold_invalid", None)
+    return (rules[0], why, rules[2]) if why in ("timeout", "needs_math_extra") else rules
+
+def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
+    "(score, reason, extracted text) for `check_answer`; tuples keep the hot path cheap."
+    response = response_string(response, "check_answer")
+    if ground_truth is FROM_METADATA:
+        ground_truth = from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], "check_answer")
+    truth_text = ground_truth if type(ground_truth) is str else truth_string(ground_truth, "check_answer")
+    if truth_text is None: return 0.0, "gold_invalid", None
+    truth, (slot, symbolic) = parse_ground_truth(truth_text), _truth_slot(truth_text)
+    a = extract_answer(response, tags)
+    if symbolic: return _score_symbolic(a, response, slot, truth)
+    if truth.kind == "invalid": return 0.0, "gold_invalid", None
+    if truth.kind == "number" and a.status == "number" and has_algebra(a.text):   # `\sqrt{4}` read as 4 states 2
+        return _score_symbolic(a, response, slot, truth)
+    return _score_read(a, response, truth)
 
 # %% ../nbs/02_rewards.ipynb #d22a1d31
 def check_answer_details(response: str, # the model's completion
@@ -152,7 +178,8 @@ def check_answer(response: str, # the model's completion
     return _score_answer(response, ground_truth, tags, metadata)[0]
 
 check_answer.details = check_answer_details  # the details form, found by `BatchReward.explain` and the analysis
-check_answer.reasons = ("correct", "near_miss", "wrong", "hedge", "no_answer", "unparseable", "gold_invalid")
+check_answer.reasons = ("correct", "near_miss", "wrong", "hedge", "no_answer", "unparseable", "gold_invalid", "timeout",
+                        "needs_math_extra")
 
 # %% ../nbs/02_rewards.ipynb #7fe3c5ef
 DEFAULT_FORMAT = "The answer is [NUM]."   # the Rewards API's example format
