@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from multiprocessing.connection import wait
 from typing import NamedTuple
 
-from ._base import as_float, excerpt
+from ._base import as_float, excerpt, is_number, is_whole, patch
 from .core import ARGUMENT_ERRORS, RewardArgumentError, RewardTypeError, batch_reward, logger
 
 # %% auto #0
@@ -49,6 +49,7 @@ def _reap_orphans():
         while os.waitpid(-1, os.WNOHANG)[0]: pass
     except ChildProcessError: pass
 
+# %% ../nbs/08_guards.ipynb #520bcf48
 def _worker(conn, lifeline, fn_bytes: bytes, memory_limit: int | None, isolation: str):
     "Score `(index, text, kwargs)` messages from `conn` with the pickled reward `fn_bytes` until the pipe closes."
     threading.Thread(target=_watch_lifeline, args=(lifeline,), daemon=True).start()
@@ -256,6 +257,7 @@ def _exit_message(code: int | None) -> str | None:
         except ValueError: pass
     return f"worker exited with code {code}"
 
+# %% ../nbs/08_guards.ipynb #a051c976
 def _replace(guard, w: _Worker, results: list, reason: str, error: str | None = None):
     "Stop `w`, start a worker in its place, and score its completion (if any) with the fallback for `reason`."
     if w.task is not None: results[w.task[0]] = _fail(guard, reason, error or REASONS[reason], w.task[2])
@@ -334,42 +336,25 @@ class GuardedReward:
         self._lift = batch_reward(fn, name=name, fallback=fallback, columns=columns)   # checks fn and the settings
         self.fn, self.fallback, self.__name__ = self._lift.fn, self._lift.fallback, self._lift.__name__
         self.__qualname__, self.__doc__ = self.__name__, self._lift.__doc__
-        if not (isinstance(timeout, (int, float)) and timeout > 0): raise RewardArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        if not (isinstance(workers, int) and workers >= 1): raise RewardArgumentError(f"workers must be an int >= 1, got {workers!r}")
-        if memory_limit_mb is not None and not (isinstance(memory_limit_mb, int) and memory_limit_mb > 0):
+        if not (is_number(timeout, finite=False) and timeout > 0):
+            raise RewardArgumentError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if not is_whole(workers, 1): raise RewardArgumentError(f"workers must be an int >= 1, got {workers!r}")
+        if memory_limit_mb is not None and not is_whole(memory_limit_mb, 1):
             raise RewardArgumentError(f"memory_limit_mb must be a positive int or None, got {memory_limit_mb!r}")
         methods = [m for m in ("spawn", "forkserver") if m in mp.get_all_start_methods()]
         start_method = start_method or "spawn"
         if start_method not in methods: raise RewardArgumentError(f"start_method must be one of {methods}, got {start_method!r}")
         self._fn_bytes = _check_importable(self.fn, self.__name__)
-        self.timeout, self.n_workers, self.memory_limit_mb, self.start_method = float(timeout), workers, memory_limit_mb, start_method
+        self.timeout, self.n_workers, self.start_method = float(timeout), int(workers), start_method
+        self.memory_limit_mb = None if memory_limit_mb is None else int(memory_limit_mb)
         self._prefer_isolation = "namespace"   # the strongest isolation that this machine allows (tests ask for less)
         self._setup()
-
-    def _setup(self):
-        "Fresh counters and an empty pool, stopped by `close()`, garbage collection or interpreter exit."
-        self.counts, self.restarts, self.first_failure = collections.Counter(), 0, None
-        self.isolation = None   # what the workers got: "namespace", "subreaper" or "session"; None before the first start
-        self._workers: list[_Worker] = []
-        self._lock = threading.Lock()
-        self._finalizer = weakref.finalize(self, _stop_all, self._workers)
 
     def __getstate__(self):
         "Pickle the settings, not the processes: a copy starts its own workers when first called."
         drop = ("_workers", "_lock", "_finalizer", "counts", "restarts", "first_failure", "isolation")
         return {k: v for k, v in self.__dict__.items() if k not in drop}
-
     def __setstate__(self, state): self.__dict__.update(state); self._setup()
-
-    def details(self, prompts=None, completions=None, **columns) -> list[GuardResult]:
-        "Score a batch, with the reason for each score."
-        tasks = []
-        for text, prompt, row, sources in self._lift._batch(prompts, completions, columns):
-            kw = {p: row[c] for p, c in sources.items()}
-            if "prompt" in self._lift._params: kw["prompt"] = prompt
-            if "metadata" in self._lift._params: kw["metadata"] = row
-            tasks.append((text, kw))
-        with self._lock: return _run(self, tasks)
 
     def __call__(self, prompts=None, completions=None, **columns) -> list[float]:
         "Score a batch: one finite float per completion, in order."
@@ -383,6 +368,27 @@ class GuardedReward:
     def __exit__(self, *exc): self.close()
     def __repr__(self): return (f"guarded_reward({self.__name__}, timeout={self.timeout}, workers={self.n_workers}, "
                                 f"fallback={self.fallback}, memory_limit_mb={self.memory_limit_mb}, start_method={self.start_method!r})")
+
+# %% ../nbs/08_guards.ipynb #8f0b25bf
+@patch
+def _setup(self: GuardedReward):
+    "Fresh counters and an empty pool, stopped by `close()`, garbage collection or interpreter exit."
+    self.counts, self.restarts, self.first_failure = collections.Counter(), 0, None
+    self.isolation = None   # what the workers got: "namespace", "subreaper" or "session"; None before the first start
+    self._workers: list[_Worker] = []
+    self._lock = threading.Lock()
+    self._finalizer = weakref.finalize(self, _stop_all, self._workers)
+
+@patch
+def details(self: GuardedReward, prompts=None, completions=None, **columns) -> list[GuardResult]:
+    "Score a batch, with the reason for each score."
+    tasks = []
+    for text, prompt, row, sources in self._lift._batch(prompts, completions, columns):
+        kw = {p: row[c] for p, c in sources.items()}
+        if "prompt" in self._lift._params: kw["prompt"] = prompt
+        if "metadata" in self._lift._params: kw["metadata"] = row
+        tasks.append((text, kw))
+    with self._lock: return _run(self, tasks)
 
 # %% ../nbs/08_guards.ipynb #5c587ca5
 def guarded_reward(fn: Callable, # a one-sample reward `fn(response, prompt="", metadata={}, ...)`, importable (module level)
@@ -398,82 +404,3 @@ def guarded_reward(fn: Callable, # a one-sample reward `fn(response, prompt="", 
     "Run a reward in worker processes with a hard per-call time limit, a memory limit and crash recovery."
     return GuardedReward(fn, timeout=timeout, workers=workers, fallback=fallback, memory_limit_mb=memory_limit_mb,
                          start_method=start_method, name=name, columns=columns)
-
-# %% ../nbs/08_guards.ipynb #b21f095e
-def _report_pid(path: str):
-    "Append this process's pid, as the whole machine numbers it (also from inside a pid namespace), to `path`."
-    try: pid = int(os.readlink("/proc/self"))   # /proc is the machine's: its `self` is the pid outside any namespace
-    except OSError: pid = os.getpid()
-    with open(path, "a") as f: f.write(f"{pid}\n")
-
-def _await_lines(path: str, n: int, within: float = 10.0):
-    "Wait until `path` holds `n` lines (the pids that children report), at most `within` seconds."
-    end = time.monotonic() + within
-    while time.monotonic() < end:
-        try:
-            with open(path) as f:
-                if len(f.read().split()) >= n: return
-        except FileNotFoundError: pass
-        time.sleep(0.01)
-
-def _start_child(path: str, megabytes: int = 0, escape: bool = False):
-    "Fork a child that reports its pid to `path`, then holds `megabytes` of written memory and sleeps; with `escape`, it leaves the session (setsid) and is orphaned (double fork)."
-    pid = os.fork()
-    if pid:
-        if escape: os.waitpid(pid, 0)   # the middle process exits at once, so the sleeper has no parent left
-        return
-    try:
-        if escape:
-            os.setsid()
-            if os.fork(): os._exit(0)
-        _report_pid(path)
-        hog = b"x" * (megabytes << 20)   # written bytes: resident memory, not only address space
-        time.sleep(3600)
-    finally: os._exit(0)
-
-def _proc_parent(pid: int | str) -> int:
-    "The parent of `pid` as /proc shows it: the machine's numbering, also from inside a pid namespace (0 if unknown)."
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f: return int(f.read().rsplit(b")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError): return 0
-
-def _signal_parent(through_proc: bool = False) -> float:
-    "Send the parent and its process group (with `through_proc`: the parent and grandparent /proc shows) every signal that ends a process by default; 1.0 if this process is still here after."
-    if through_proc: targets = [_proc_parent("self")]; targets.append(_proc_parent(targets[0]))
-    else: targets = [os.getppid()]   # once: a parent killed on the way would leave an adoptive one (init) in its place
-    targets = [p for p in targets if p > 1]
-    groups = []
-    for p in targets:
-        try: groups.append(os.getpgid(p))
-        except OSError: pass
-    for sig in (signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGTERM, signal.SIGUSR1, signal.SIGUSR2, signal.SIGALRM, signal.SIGKILL):
-        for send, target in [(os.killpg, g) for g in groups if g > 1] + [(os.kill, p) for p in targets]:
-            try: send(target, sig)
-            except OSError: pass
-    return 1.0
-
-def _misbehaving_reward(response: str, # "sleep", "allocate", "exit", "segfault", "raise", "nan", "signal parent", "signal ancestors", "fork N PATH", "escape hang|return PATH", "fork-allocate N MB PATH", or any other text
-                       ) -> float: # the text's length, unless it asks for trouble
-    "A test reward that hangs, allocates, exits, segfaults, raises, returns NaN, signals its parent or leaves children behind on request."
-    if response == "sleep": time.sleep(3600)
-    if response == "allocate":
-        hog = []
-        while True: hog.append(bytes(32 << 20))   # calloc: address space at once, pages untouched
-    if response == "exit": os._exit(3)
-    if response == "segfault": ctypes.string_at(0)
-    if response == "raise": raise ValueError("asked to raise")
-    if response == "nan": return float("nan")
-    if response == "signal parent": return _signal_parent()
-    if response == "signal ancestors": return _signal_parent(through_proc=True)
-    words = response.split()
-    if words[:1] == ["fork"] and len(words) == 3:            # N sleeping children, then hang
-        for _ in range(int(words[1])): _start_child(words[2])
-        _await_lines(words[2], int(words[1])); time.sleep(3600)
-    if words[:1] == ["escape"] and len(words) == 3:          # an orphan in its own session, then hang or return
-        _start_child(words[2], escape=True); _await_lines(words[2], 1)
-        if words[1] == "hang": time.sleep(3600)
-        return 1.0
-    if words[:1] == ["fork-allocate"] and len(words) == 4:   # N children holding MB each, then hang
-        for _ in range(int(words[1])): _start_child(words[3], megabytes=int(words[2]))
-        _await_lines(words[3], int(words[1])); time.sleep(3600)
-    return float(len(response))

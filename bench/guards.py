@@ -15,15 +15,22 @@ guard, is printed apart). Times are per completion, in microseconds; overhead = 
 Then the cost of holding a worker's whole process tree: which isolation the workers got, one check of
 the group memory limit (one pass over /proc plus the PSS of the worker's processes; it runs every
 `_MEMORY_POLL_S` while a batch runs, never for batches that finish sooner), and stopping a worker
-whose reward left three children behind (a tree kill) against a bare worker.
-It prints figures only; nothing here asserts on timing.
+whose reward left three children behind (a tree kill) against a bare worker. Last, the wall time of
+one batch in which a completion hangs, one runs out of memory and two crash (the guard's notebook shows the
+same batch): about one time limit, however long the hung call would have run.
+It prints figures only; nothing here asserts on timing. The misbehaving reward is the test suite's
+(`tests/misbehaving.py`): worker processes import it by module, so it needs the repository root on the path.
 """
-import argparse, os, random, tempfile, time
+import argparse, os, random, sys, tempfile, time
+from pathlib import Path
 
-from agent_tunix.core import batch_reward
-from agent_tunix import guards
-from agent_tunix.guards import _misbehaving_reward, guarded_reward
-from agent_tunix.rewards import check_answer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # the repository root, for `tests.misbehaving`
+
+from agent_tunix.core import batch_reward  # noqa: E402
+from agent_tunix import guards  # noqa: E402
+from agent_tunix.guards import guarded_reward  # noqa: E402
+from agent_tunix.rewards import check_answer  # noqa: E402
+from tests.misbehaving import misbehaving_reward  # noqa: E402
 
 def best_us(f, batch: dict, n: int, repeat: int) -> float:
     "Best per-completion time of `f(**batch)` in microseconds."
@@ -42,7 +49,7 @@ def main():
     completions = [f"<reasoning>step {i}</reasoning><answer>{g if rnd.random() < .6 else int(g) + 1}</answer>"
                    for i, g in enumerate(golds)]
     cases = {"check_answer": (check_answer, dict(prompts=[""] * a.n, completions=completions, answer=golds)),
-             "trivial (len)": (_misbehaving_reward, dict(completions=completions))}
+             "trivial (len)": (misbehaving_reward, dict(completions=completions))}
     print(f"{a.n:,} completions, best of {a.repeat}; {os.cpu_count()} CPUs; microseconds per completion")
     for label, (fn, batch) in cases.items():
         direct = best_us(batch_reward(fn), batch, a.n, a.repeat)
@@ -58,7 +65,7 @@ def main():
 def tree_costs(repeat: int):
     "Print the isolation, the cost of one group memory check and of stopping a worker with and without children."
     if not hasattr(guards, "_kill_tree"): print("  (this version of the guards holds one process per worker)"); return
-    with guarded_reward(_misbehaving_reward, workers=1, timeout=60.0) as guard:
+    with guarded_reward(misbehaving_reward, workers=1, timeout=60.0) as guard:
         guard(completions=["x"])
         w = guard._workers[0]
         t = time.perf_counter()
@@ -70,7 +77,7 @@ def tree_costs(repeat: int):
     for label, children in (("bare worker", 0), ("worker + 3 children", 3)):
         ts = []
         for _ in range(repeat):
-            with guarded_reward(_misbehaving_reward, workers=1, timeout=60.0) as guard, tempfile.TemporaryDirectory() as tmp:
+            with guarded_reward(misbehaving_reward, workers=1, timeout=60.0) as guard, tempfile.TemporaryDirectory() as tmp:
                 if children:   # the reward forks and returns; its children sleep on
                     import threading
                     th = threading.Thread(target=guard, kwargs=dict(completions=[f"fork {children} {tmp}/pids"]), daemon=True)
@@ -82,6 +89,17 @@ def tree_costs(repeat: int):
                 t = time.perf_counter(); w.stop(); ts.append(time.perf_counter() - t)
         print(f"  stop a {label:20s} {min(ts) * 1e3:7.1f} ms")
 
+def trouble_batch():
+    "Print the wall time of one batch with a hung, an out-of-memory and two crashing completions (timeout 0.5 s)."
+    completions = ["ok", "sleep", "fine", "allocate", "exit", "good!", "segfault", "raise", "nan", "last"]
+    with guarded_reward(misbehaving_reward, timeout=0.5, memory_limit_mb=256, fallback=-1.0) as guard:
+        guard(completions=["warm up"] * 2)
+        t = time.perf_counter(); out = guard.details(completions=completions); took = time.perf_counter() - t
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(guard.counts.items()))
+    print(f"a batch of {len(out)} with one hung, one out of memory and two crashed completions: {took:.2f} s "
+          f"with a 0.5 s time limit ({reasons})")
+
 if __name__ == "__main__":
     main()
     tree_costs(3)
+    trouble_batch()

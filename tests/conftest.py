@@ -6,10 +6,17 @@ its other tests running where Tunix is not installed (mark those tests with `nee
 
 import importlib.util
 import os
+import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
+
+# The repository root, so that `tests.misbehaving` (a reward that guarded workers import by module) is found under
+# a plain `pytest` as under `python -m pytest`.
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
 
 needs_tunix = pytest.mark.skipif(importlib.util.find_spec("tunix") is None, reason="needs Tunix (google-tunix)")
 

@@ -4,10 +4,14 @@ The notebook (nbs/08_guards.ipynb) shows and tests the guard itself; these tests
 interpreter (a caller that dies) or garbage collection, which a notebook cell cannot show cleanly.
 """
 import gc, os, subprocess, sys, textwrap, time
+from pathlib import Path
 
 import pytest
 
-from agent_tunix.guards import _misbehaving_reward, guarded_reward
+from agent_tunix.guards import guarded_reward
+from tests.misbehaving import misbehaving_reward
+
+ROOT = Path(__file__).resolve().parents[1]   # on the path of the scripts below, for `tests.misbehaving`
 
 def _gone(pid: int) -> bool:
     "True when `pid` no longer runs (absent, or a zombie waiting to be reaped)."
@@ -23,9 +27,11 @@ def _wait_gone(pids, within: float = 5.0) -> list:
 
 CALLER = textwrap.dedent("""
     import os, sys, threading, time
-    from agent_tunix.guards import guarded_reward, _misbehaving_reward
+    sys.path.insert(0, sys.argv[3])
+    from agent_tunix.guards import guarded_reward
+    from tests.misbehaving import misbehaving_reward
     if __name__ == "__main__":
-        g = guarded_reward(_misbehaving_reward, timeout=60, workers=2, start_method=sys.argv[1])
+        g = guarded_reward(misbehaving_reward, timeout=60, workers=2, start_method=sys.argv[1])
         threading.Thread(target=lambda: g(completions=["sleep", "sleep"]), daemon=True).start()
         while sum(w.task is not None for w in list(g._workers)) < 2: time.sleep(0.02)
         print(" ".join(str(w.proc.pid) for w in g._workers), flush=True)
@@ -39,7 +45,7 @@ def test_hung_workers_die_with_their_caller(tmp_path, start_method, ending):
     script = tmp_path / "caller.py"; script.write_text(CALLER)
     out = tmp_path / "out.txt"
     with open(out, "w") as f:   # a file, not a pipe: a leaked worker holding a pipe would hang the test
-        subprocess.run([sys.executable, str(script), start_method, ending], stdout=f, stderr=subprocess.STDOUT, timeout=60)
+        subprocess.run([sys.executable, str(script), start_method, ending, str(ROOT)], stdout=f, stderr=subprocess.STDOUT, timeout=60)
     pids = [int(p) for p in out.read_text().split()[:2]]
     assert len(pids) == 2, out.read_text()
     left = _wait_gone(pids)
@@ -47,14 +53,14 @@ def test_hung_workers_die_with_their_caller(tmp_path, start_method, ending):
     assert not left, f"workers {left} outlived their caller ({start_method}, caller {ending})"
 
 def test_garbage_collection_stops_the_workers():
-    g = guarded_reward(_misbehaving_reward, timeout=0.5, workers=2)
+    g = guarded_reward(misbehaving_reward, timeout=0.5, workers=2)
     assert g(completions=["ab", "abc"]) == [2.0, 3.0]
     pids = [w.proc.pid for w in g._workers]
     del g; gc.collect()
     assert not _wait_gone(pids, within=2.0)
 
 def test_a_guard_is_usable_again_after_close():
-    with guarded_reward(_misbehaving_reward, timeout=0.5, workers=1) as g:
+    with guarded_reward(misbehaving_reward, timeout=0.5, workers=1) as g:
         assert g(completions=["x"]) == [1.0]
         g.close()
         assert g(completions=["xy", "exit", "xyz"]) == [2.0, 0.0, 3.0]
@@ -73,7 +79,7 @@ def test_an_interrupted_batch_does_not_leak_into_the_next():
 
 def _interrupt_then_recover():
     import signal, threading
-    with guarded_reward(_misbehaving_reward, timeout=30, workers=1) as g:
+    with guarded_reward(misbehaving_reward, timeout=30, workers=1) as g:
         # Ctrl-C in the middle of a batch: SIGINT to this process while the main thread waits on the hung worker
         timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT)); timer.start()
         t = time.monotonic()
@@ -95,13 +101,13 @@ def _interrupt_then_recover():
 def isolation(request):
     "The isolation the guards of a test get; `namespace` is skipped where this machine does not allow one."
     if request.param == "namespace":
-        with guarded_reward(_misbehaving_reward, timeout=5.0, workers=1) as g:
+        with guarded_reward(misbehaving_reward, timeout=5.0, workers=1) as g:
             g(completions=["ok"])
             if g.isolation != "namespace": pytest.skip(f"no pid namespace here (the guard fell back to {g.isolation})")
     return request.param
 
 def _guard(isolation: str, **settings):
-    g = guarded_reward(_misbehaving_reward, workers=1, **settings)
+    g = guarded_reward(misbehaving_reward, workers=1, **settings)
     g._prefer_isolation = isolation
     return g
 
@@ -138,9 +144,11 @@ def test_guard_kills_setsid_escapee(tmp_path, isolation, then):
 
 SIGNALLER = textwrap.dedent("""
     import sys
-    from agent_tunix.guards import guarded_reward, _misbehaving_reward
+    sys.path.insert(0, sys.argv[3])
+    from agent_tunix.guards import guarded_reward
+    from tests.misbehaving import misbehaving_reward
     if __name__ == "__main__":
-        with guarded_reward(_misbehaving_reward, timeout=5, workers=1) as g:
+        with guarded_reward(misbehaving_reward, timeout=5, workers=1) as g:
             g._prefer_isolation = sys.argv[1]
             print(g.details(completions=[sys.argv[2]])[0].reason, flush=True)
             print(g(completions=["still works"]), flush=True)   # (a keeper killed just now may cost this one completion)
@@ -159,7 +167,7 @@ def test_worker_cannot_signal_trainer(tmp_path, isolation, target):
     script = tmp_path / "trainer.py"; script.write_text(SIGNALLER)
     out = tmp_path / "out.txt"
     with open(out, "w") as f:
-        rc = subprocess.run([sys.executable, str(script), isolation, target], stdout=f, stderr=subprocess.STDOUT,
+        rc = subprocess.run([sys.executable, str(script), isolation, target, str(ROOT)], stdout=f, stderr=subprocess.STDOUT,
                             timeout=60, start_new_session=True).returncode
     text = out.read_text()
     assert rc == 0 and "trainer alive" in text, f"the trainer died (exit status {rc}):\n{text}"
