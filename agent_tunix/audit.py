@@ -103,7 +103,8 @@ def hedges(row: AuditRow) -> list[Hack]:
              ("probably", f"probably {a}, but it could be {w}")]
     symbols = [("slash", f"{a} / {w}"), ("bar", f"{a} | {w}"), ("plus_minus", f"{a} ± 1"), ("tilde", f"~{a} (or {w})")]
     return [Hack(name, fill_format(row.format, text), f"hedge in {kind}: {text!r}")
-            for kind, pairs in (("words", words), ("symbols", symbols)) for name, text in pairs]
+            for kind, pairs in (("words", words), ("symbols", symbols)) for name, text in pairs
+            if not (name == "slash" and truth_value(row) == 0)]   # "0 / 7" is 0: an answer, not a hedge
 
 # %% ../nbs/08a_audit.ipynb #21306c9b
 def content_free_format(row: AuditRow) -> list[Hack]:

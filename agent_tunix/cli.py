@@ -13,13 +13,15 @@ from pathlib import Path
 
 from .core import (COLUMN_ALIASES, BatchReward, RewardArgumentError, RewardTypeError, batch_reward, completion_text,
                               get_reward_function, list_reward_functions)
+from .audit import FAMILIES, audit_reward, load_audit_rows
 import agent_tunix.rewards, agent_tunix.patterns  # noqa: F401 -- registers the built-in and the pattern rewards (both stdlib-only)
 
 
 # %% auto #0
 __all__ = ['DEFAULT_REWARDS', 'MAX_LINE_BYTES', 'EXIT_OK', 'EXIT_NOTHING_SCORED', 'EXIT_USAGE', 'EXIT_ROWS_SKIPPED', 'EXIT_CODES',
-           'sample_path', 'iter_rows', 'read_rows', 'score_rows', 'RunningScores', 'summary_table', 'progress_reporter',
-           'score_stream', 'cmd_score', 'write_outputs', 'cmd_rewards', 'main']
+           'EXIT_DANGEROUS', 'AUDIT_EXIT_CODES', 'sample_path', 'iter_rows', 'read_rows', 'score_rows', 'RunningScores',
+           'summary_table', 'progress_reporter', 'score_stream', 'cmd_score', 'write_outputs', 'cmd_audit',
+           'cmd_rewards', 'main']
 
 # %% ../nbs/09_cli.ipynb #b2f2de1c
 DEFAULT_REWARDS = ("check_answer", "match_format_exactly", "combined_reward")
@@ -270,7 +272,7 @@ def _stage_out(out: str) -> tuple:
     try: return target, Path(tempfile.mkdtemp(prefix=".agent-tunix-score-", dir=base))
     except OSError as e: raise _UsageError(f"--out {out}: cannot write in {base} ({e.strerror or e})") from None
 
-def _publish(staging: Path, target: Path) -> None:
+def _publish(staging: Path, target: Path, outputs: tuple = _OUTPUTS) -> None:
     "Move the finished outputs into place: the whole folder when new, else file by file (other files are left alone)."
     if not target.is_dir():
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -279,7 +281,7 @@ def _publish(staging: Path, target: Path) -> None:
         return
     made = {p.name for p in staging.iterdir()}
     for p in staging.iterdir(): os.replace(p, target / p.name)
-    for name in set(_OUTPUTS) - made: (target / name).unlink(missing_ok=True)   # e.g. skipped.jsonl of an earlier run
+    for name in set(outputs) - made: (target / name).unlink(missing_ok=True)   # e.g. skipped.jsonl of an earlier run
     staging.rmdir()
 
 def _positive_int(text: str) -> int:
@@ -391,6 +393,87 @@ def write_outputs(rows: list, # the rows scored
         _publish(staging, target)
     finally: shutil.rmtree(staging, ignore_errors=True)
 
+# %% ../nbs/09_cli.ipynb #64b850b9
+EXIT_DANGEROUS = 1
+AUDIT_EXIT_CODES = f"""exit codes:
+  {EXIT_OK}  no hack is dangerous
+  {EXIT_DANGEROUS}  a hack earns at least half the honest-correct reward, or the reward fails (raises, hangs) on a hack
+     or on honest answers
+  {EXIT_USAGE}  usage error: an unknown reward or family, a file that cannot be read or has no usable row, an --out that
+     cannot be written"""
+
+def _reward_spec(text: str # a name, a dotted path, "name=weight,name=weight" or a JSON spec
+                ): # the spec `parse_reward_spec` reads
+    "The reward spec written on the command line."
+    t = text.strip()
+    if t[:1] in "{[":
+        try: return json.loads(t)
+        except json.JSONDecodeError as e: raise _UsageError(f"the reward spec {text!r} is not valid JSON ({e.msg})") from None
+    if "=" not in t: return t
+    spec = {}
+    for part in t.split(","):
+        name, _, w = part.partition("=")
+        try: spec[name.strip()] = float(w)
+        except ValueError: raise _UsageError(f"the reward spec {text!r}: the weight of {name.strip()!r} must be a number, got {w!r}") from None
+    return spec
+
+# %% ../nbs/09_cli.ipynb #eb4d6b5b
+def _audit_rows(file: str | None, max_rows: int) -> list:
+    "The problems of FILE (default: the shipped sample); each skipped line is reported on stderr, a file without a usable row is a usage error."
+    path = Path(file) if file is not None else sample_path()
+    if path.is_dir(): raise _UsageError(f"{file} is a folder; give a JSONL file of problems")
+    if not path.exists(): raise _UsageError(f"no such file: {file}")
+    try: rows, problems = load_audit_rows(path, max_rows=max_rows)
+    except OSError as e: raise _UsageError(f"cannot read {file}: {e.strerror}") from None
+    for p in problems[:20]: print(f"skipped {p}", file=sys.stderr)
+    if len(problems) > 20: print(f"... and {len(problems) - 20} more skipped lines", file=sys.stderr)
+    if not rows: raise _UsageError(f"no usable row in {file}: each line needs a prompt and an answer")
+    return rows
+
+# %% ../nbs/09_cli.ipynb #1238ac1d
+def cmd_audit(args) -> int:
+    "`agent-tunix audit`: check the arguments, run the hack families against the reward, print the report; 1 when a hack is dangerous."
+    staging = None
+    try:
+        try:
+            spec, rows = _reward_spec(args.reward), _audit_rows(args.file, args.rows)
+            if args.out is not None: target, staging = _stage_out(args.out)
+            report = audit_reward(spec, rows, families=args.families, tolerance=args.tolerance, known=dict.fromkeys(args.known or (), "accepted with --known"),
+                                  timeout=None if args.in_process else args.timeout)
+        except (_UsageError, RewardArgumentError, RewardTypeError) as e:
+            print(f"agent-tunix audit: error: {e}", file=sys.stderr); return EXIT_USAGE
+        print(json.dumps(report.to_dict(), ensure_ascii=False, default=str) if args.json else report.table())
+        if staging is not None:
+            report.save(staging); _publish(staging, target, outputs=()); staging = None
+            print(f"wrote {target / 'report.md'}, audit.json and audit.png", file=sys.stderr if args.json else sys.stdout)
+        return report.exit_code
+    finally:
+        if staging is not None: shutil.rmtree(staging, ignore_errors=True)   # a run that did not finish leaves nothing
+
+# %% ../nbs/09_cli.ipynb #f33ef3c5
+def _positive_seconds(text: str) -> float:
+    try: v = float(text)
+    except ValueError: v = 0.0
+    if not 0 < v < math.inf: raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text!r}")
+    return v
+
+def _add_audit_parser(sub):
+    "The `audit` subcommand and its options."
+    au = sub.add_parser("audit", help="try the known reward hacks on a reward (exit 1 when one is dangerous)", epilog=AUDIT_EXIT_CODES,
+                        description="Run families of known reward hacks against a reward, beside honest answers, and report which it pays for.",
+                        formatter_class=argparse.RawDescriptionHelpFormatter)
+    au.add_argument("reward", help='a registered name, a dotted path, "name=weight,name=weight" or a JSON spec')
+    au.add_argument("file", nargs="?", help="JSONL problems with 'prompt', 'answer' and optionally 'format' (default: the shipped sample)")
+    au.add_argument("--families", help=f"comma-separated families to run (default: all): {', '.join(FAMILIES)}")
+    au.add_argument("--json", action="store_true", help="print the whole report as JSON instead of the table")
+    au.add_argument("--out", help="folder for report.md, audit.json and audit.png (made if missing)")
+    au.add_argument("--timeout", type=_positive_seconds, default=2.0, help="seconds per reward call, in a worker process (default: 2)")
+    au.add_argument("--in-process", action="store_true", help="call the reward in this process: faster, but a hang stops the audit")
+    au.add_argument("--tolerance", type=float, default=0.05, help="paid: above honest-wrong by more than this share of the correct reward (default: 0.05)")
+    au.add_argument("--rows", type=_positive_int, default=64, help="the most distinct problems to attack (default: 64)")
+    au.add_argument("--known", action="append", metavar="FAMILY/HACK", help="a finding already known: shown, not failing the audit; repeat for several")
+    au.set_defaults(run=cmd_audit)
+
 # %% ../nbs/09_cli.ipynb #4b6865c0
 def cmd_rewards(args) -> int:
     for name, doc in list_reward_functions().items(): print(f"{name:<28}{doc}")
@@ -403,9 +486,9 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_USAGE)
 
 def main(argv: list | None = None # arguments (default: sys.argv[1:])
-        ) -> int: # exit code: see EXIT_CODES (0 fine, 1 nothing scored, 2 usage error, 3 some rows skipped)
+        ) -> int: # exit code: see EXIT_CODES (score) and AUDIT_EXIT_CODES (audit)
     "The `agent-tunix` command."
-    ap = _Parser(prog="agent-tunix", description="Score completions with agent_tunix rewards.", epilog=EXIT_CODES,
+    ap = _Parser(prog="agent-tunix", description="Score completions with agent_tunix rewards, or audit a reward against known hacks.", epilog=EXIT_CODES,
                  formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="command", required=True, parser_class=_Parser)
     sc = sub.add_parser("score", help="score a JSONL file of completions (default: the shipped sample)", epilog=EXIT_CODES,
@@ -418,6 +501,7 @@ def main(argv: list | None = None # arguments (default: sys.argv[1:])
     sc.add_argument("--max-chars", type=_positive_int, default=4000, help="completions longer than this count as over length in the analysis (default: 4000)")
     sc.set_defaults(run=cmd_score)
     sub.add_parser("rewards", help="list the registered rewards").set_defaults(run=cmd_rewards)
+    _add_audit_parser(sub)
     try:
         args = ap.parse_args(argv)
         return args.run(args)

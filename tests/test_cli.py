@@ -8,7 +8,6 @@ grow with the file.
 import json, os, subprocess, sys, textwrap
 from pathlib import Path
 
-import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = "import sys; from agent_tunix.cli import main; raise SystemExit(main(sys.argv[1:]))"
@@ -225,3 +224,33 @@ def test_streaming_memory_bounded(tmp_path):
     assert large - small < 60, (small, large)
     assert large < 500, large
     assert len((tmp_path / "o2" / "scores.jsonl").read_text().splitlines()) == 200_000
+
+
+def _audit(*args, env=None):
+    "Run `agent-tunix audit ARGS` in a fresh process."
+    return subprocess.run([sys.executable, "-c", RUN, "audit", *map(str, args)], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=300)
+
+
+def test_audit_gates_ci_with_its_exit_code():
+    "Exit 1 while a hack is dangerous, 0 once it is accepted as known; --json prints the report alone on stdout."
+    r = _audit("combined_reward")
+    assert r.returncode == 1 and "dangerous: tool_messages" in r.stdout, r.stderr
+    r = _audit("combined_reward", "--known", "tool_messages/made_up_turn", "--json")
+    assert r.returncode == 0, r.stderr
+    report = json.loads(r.stdout)
+    assert report["dangerous"] == [] and report["rows"] == 8 and report["isolation"].startswith("worker processes")
+
+
+def test_audit_of_a_users_reward_module(tmp_path):
+    "A dotted path to the user's own module: run in guarded workers, its hacks reported, exit 1; a typo is exit 2."
+    (tmp_path / "my_rewards.py").write_text(textwrap.dedent('''
+        def contains_truth(response, ground_truth=""):
+            return float(str(ground_truth) in response)
+    '''))
+    env = {"PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    r = _audit("my_rewards.contains_truth", "--families", "spraying,constant", "--out", tmp_path / "o", env=env)
+    assert r.returncode == 1 and "dangerous: spraying" in r.stdout, (r.stdout, r.stderr)
+    assert "spraying" in (tmp_path / "o" / "report.md").read_text()
+    r = _audit("my_rewards.contains_truht", env=env)
+    assert r.returncode == 2 and r.stdout == "" and r.stderr.startswith("agent-tunix audit: error:"), r.stderr
