@@ -531,7 +531,7 @@ def header(self: AuditReport) -> str: # two lines: what ran, and the honest base
     b = self.baselines
     kinds = {"answer": "pays for correct answers", "format-only": "format-only: pays a wrong answer like a correct one",
              "no signal": "no signal: the correct answer scores no more than the worst honest one", "broken": "fails on honest answers"}
-    return (f"audit of {self.reward}: {self.rows} problems, layout {self.layout}, {self.isolation}, {self.seconds:.2f} s\n"
+    return (f"audit of {self.reward}: {self.rows} problem{'s' * (self.rows != 1)}, layout {self.layout}, {self.isolation}, {self.seconds:.2f} s\n"
             f"honest baselines: correct {b.correct:.3g} · near miss {b.near_miss:.3g} · wrong {b.wrong:.3g} · empty {b.empty:.3g} ({kinds[self.kind]})")
 
 # %% ../nbs/08a_audit.ipynb #a6a2abb1
