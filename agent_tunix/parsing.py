@@ -140,6 +140,7 @@ def _spelled_value(values: list) -> int:
         else: current += v
     return total + current
 
+# %% ../nbs/01_parsing.ipynb #ee86a2e6
 def words_to_digits(text: str # e.g. an answer slot: "forty-two", "one hundred and five", "three or four"
                    ) -> str:  # the text with each spelled-out number written in digits: "42", "105", "3 or 4"
     "Write the spelled-out whole numbers of `text` in digits, so the one number reader reads them."
@@ -272,6 +273,7 @@ def _slots(text: str, tags: tuple) -> list:
         found.append((m.start(), 'answer_is', text[s:e.start() if e else s + _MAX_SLOT]))
     return sorted(found, key=lambda f: f[0], reverse=True)
 
+# %% ../nbs/01_parsing.ipynb #5b6b5bda
 def _two_units(t: str) -> tuple:
     "(text with an amount in two units written as one number, its readings in the smaller unit); else (t, ())."
     m = _TWO_UNITS.search(t) if any(c.isalpha() for c in t) else None
@@ -312,6 +314,7 @@ def _read_slot(content: str) -> tuple:
             if status == 'unparseable' or again[0] == 'hedge': status, vals, pct = again
     return status, vals, pct, alt if status == 'number' else ()
 
+# %% ../nbs/01_parsing.ipynb #5924251a
 def _first_slot_start(text: str, tags: tuple) -> int:
     "Where the first answer slot of any kind starts (len(text) if none): a made-up next turn can only come after it."
     found = [i for i in (text.find(tags[0]), text.find('\\boxed'), text.find('\\fbox'), text.find('####')) if i >= 0]
@@ -324,6 +327,7 @@ def _before_next_turn(text: str, tags: tuple) -> str:
     m = _NEXT_TURN.search(text, _first_slot_start(text, tags))
     return text[:m.start()] if m else text
 
+# %% ../nbs/01_parsing.ipynb #5166393e
 def _last_number_scan(text: str) -> Number | None:
     "The last number in `text`, scanning a window from the end that grows until it holds one (the general path)."
     w = _LAST_NUMBER_WINDOW
