@@ -9,7 +9,6 @@ Math-Verify's verdict except on a documented list of deliberate disagreements.
 """
 
 import json
-from fractions import Fraction
 from pathlib import Path
 
 import pytest
