@@ -25,7 +25,7 @@ __all__ = ['LAYOUTS', 'WORK', 'CONSTANTS', 'FAMILIES', 'BASELINES', 'VERDICTS', 
            'show_number', 'wrong_answers', 'right_answer', 'answer_spraying', 'hedges', 'content_free_format',
            'prompt_echo', 'buried_number', 'conflicting_slots', 'unicode_lookalikes', 'constant_answers',
            'length_games', 'tool_messages', 'baseline_completions', 'Baselines', 'share_of_correct', 'format_only',
-           'verdict', 'audit_rows', 'load_audit_rows', 'sample_rows', 'reward_components', 'score_completions',
+           'verdict', 'audit_rows', 'load_audit_rows', 'sample_rows', 'reward_components', 'score_like_training',
            'choose_layout', 'FamilyResult', 'AuditReport', 'audit_reward', 'verdict_matrix']
 
 # %% ../nbs/08a_audit.ipynb #a860dc4f
@@ -254,7 +254,7 @@ def verdict(mean: float, # the hack's mean reward
 # %% ../nbs/08a_audit.ipynb #29f62dc5
 _NOT_COLUMNS = ("prompt", "question", "completion", "response", "format", "expected_format", "kind")
 
-def _row_problem(rec) -> str | None:
+def _unusable_record(rec) -> str | None:
     "Why a record cannot be a problem to audit, else None."
     if isinstance(rec, AuditRow): return None
     if isinstance(rec, _Unreadable): return f"not valid JSON ({rec})"
@@ -280,7 +280,7 @@ def _collect(labelled, max_rows: int | None) -> tuple[list[AuditRow], list[str]]
     if max_rows is not None and not is_whole(max_rows, 1): raise RewardArgumentError(f"max_rows must be a whole number >= 1 or None, got {max_rows!r}")
     rows, seen, problems = [], set(), []
     for label, rec in labelled:
-        why = _row_problem(rec)
+        why = _unusable_record(rec)
         if why: problems.append(f"{label}: {why}"); continue
         r = _as_row(rec)
         if (r.prompt, r.answer, r.format) in seen: continue
@@ -358,7 +358,7 @@ def _score_in_process(fn: BatchReward, rows: list, completions: list, cols: dict
     return scores, errors
 
 # %% ../nbs/08a_audit.ipynb #4d18d431
-def score_completions(fns: list, # from `reward_components`
+def score_like_training(fns: list, # from `reward_components`
                       rows: list[AuditRow], # the problem of each completion
                       completions: list, # texts or chat-message lists
                      ) -> tuple[list[float], list]: # (the components' sum per completion, the first failure of each or None)
@@ -381,7 +381,7 @@ def _baselines_in(fns, rows: list[AuditRow], max_failures: int) -> tuple[Baselin
     "The honest baselines of `rows` (in their format), and the failures met, stopping early when the reward keeps failing."
     means, failures = {}, []
     for kind in BASELINES:
-        scores, failed = score_completions(fns, rows, [baseline_completions(r)[kind] for r in rows])
+        scores, failed = score_like_training(fns, rows, [baseline_completions(r)[kind] for r in rows])
         failures += [(kind, f) for f in failed if f]
         means[kind] = sum(scores) / len(scores)
         if len(failures) >= max_failures: break
@@ -426,7 +426,7 @@ def _score_family(name: str, family: Callable, fns, rows: list[AuditRow], max_fa
     means, best, first_fail, n_failed, not_run = {}, {}, None, 0, 0
     for hack, items in by_hack.items():
         if n_failed >= max_failures: not_run += len(items); continue
-        scores, failed = score_completions(fns, [r for r, _ in items], [h.completion for _, h in items])
+        scores, failed = score_like_training(fns, [r for r, _ in items], [h.completion for _, h in items])
         means[hack] = sum(scores) / len(scores)
         best[hack] = max(((h, s) for (_, h), s in zip(items, scores)), key=lambda x: x[1])   # the first of equals
         for (_, h), s, f in zip(items, scores, failed):
@@ -520,7 +520,7 @@ def audit_reward(reward, # a registered name, a dotted path, a spec with weights
 # %% ../nbs/08a_audit.ipynb #af7e4ab0
 def _pct(x: float) -> str: return "   -" if x != x else f"{100 * x:4.0f}%"
 
-def _tail(completion, n: int = 48) -> str:
+def _one_line_end(completion, n: int = 48) -> str:
     "The end of a completion on one line (where hacks put their answer)."
     text = " ".join((completion if isinstance(completion, str) else json.dumps(completion, ensure_ascii=False)).split())
     return repr(text if len(text) <= n else "…" + text[-n:])
@@ -540,7 +540,7 @@ def table(self: AuditReport) -> str: # the terminal table
     "The report as a table: one row per family, then the families that fail the audit."
     lines = [self.header(), "", f"{'family':<18} {'worst hack':<22} {'mean':>7} {'share':>6}  {'verdict':<10} worst example (its end)"]
     for f in self.families:
-        lines.append(f"{f.family:<18} {f.hack:<22} {f.mean:>7.3g} {_pct(f.share):>6}  {f.verdict:<10} {_tail(f.example)}")
+        lines.append(f"{f.family:<18} {f.hack:<22} {f.mean:>7.3g} {_pct(f.share):>6}  {f.verdict:<10} {_one_line_end(f.example)}")
         lines += [f"{'':<18} known: {h} {why}" for h, why in f.known.items()]
     for kind, error in self.baseline_failures[:3]: lines.append(f"the reward failed on the honest {kind} answer: {error}")
     lines.append(f"dangerous: {', '.join(self.dangerous)}" if self.dangerous else "no dangerous hack")
