@@ -222,11 +222,17 @@ def _failed(self: BatchReward, error: str, text: str, row: Mapping) -> float:
     return self.fallback
 
 @patch
-def _call_one(self: BatchReward, fn: Callable, text: str, prompt: str, row: Mapping, sources: Mapping) -> tuple:
-    "(finite score, raw result or None) of `fn` (the reward or its details form) on one completion, safely."
+def _keywords(self: BatchReward, prompt: str, row: Mapping, sources: Mapping) -> dict:
+    "The keyword arguments of one one-sample call: a column per parameter, and `prompt` and `metadata` where it takes them."
     kw = {p: row[c] for p, c in sources.items()}
     if "prompt" in self._params: kw["prompt"] = prompt
     if "metadata" in self._params: kw["metadata"] = row
+    return kw
+
+@patch
+def _call_one(self: BatchReward, fn: Callable, text: str, prompt: str, row: Mapping, sources: Mapping) -> tuple:
+    "(finite score, raw result or None) of `fn` (the reward or its details form) on one completion, safely."
+    kw = self._keywords(prompt, row, sources)
     self.calls += 1
     try: result = fn(text, **kw)
     except ARGUMENT_ERRORS: raise
@@ -241,6 +247,12 @@ def score_one(self: BatchReward, text: str, prompt: str = "", row: Mapping | Non
     row = row or {}
     if self.batch_form: return self._call_batch_form([prompt], [text], {k: [v] for k, v in row.items()})[0]
     return self._call_one(self.fn, text, prompt, row, sources if sources is not None else self._sources(row))[0]
+
+# %% ../nbs/00_core.ipynb #42f72ca6
+@patch
+def call_args(self: BatchReward, prompts=None, completions=None, **columns) -> list[tuple]: # (text, keyword arguments) per completion
+    "The one-sample calls a batch makes, as (completion text, keyword arguments), checked like a call."
+    return [(t, self._keywords(p, row, src)) for t, p, row, src in self._batch(prompts, completions, columns)]
 
 # %% ../nbs/00_core.ipynb #55f8ad7d
 @patch

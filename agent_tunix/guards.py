@@ -382,12 +382,7 @@ def _setup(self: GuardedReward):
 @patch
 def details(self: GuardedReward, prompts=None, completions=None, **columns) -> list[GuardResult]:
     "Score a batch, with the reason for each score."
-    tasks = []
-    for text, prompt, row, sources in self._lift._batch(prompts, completions, columns):
-        kw = {p: row[c] for p, c in sources.items()}
-        if "prompt" in self._lift._params: kw["prompt"] = prompt
-        if "metadata" in self._lift._params: kw["metadata"] = row
-        tasks.append((text, kw))
+    tasks = self._lift.call_args(prompts, completions, **columns)   # checked like a call of `batch_reward`
     with self._lock: return _run(self, tasks)
 
 # %% ../nbs/08_guards.ipynb #5c587ca5
