@@ -132,7 +132,8 @@ def _truth_slot(truth: str) -> tuple:
     "(the ground truth's answer text, whether it is symbolic): `#### 72` -> ('72', False), `\\frac{\\sqrt2}{2}` -> (…, True)."
     g = extract_answer(truth)
     slot = g.text if g.source in _SLOTS else truth.strip()
-    return slot, parse_number(slot) is None and needs_symbolic(slot)
+    plain = parse_number(slot) is not None and not has_algebra(slot) and slot[:1] not in "([{"  # `1,22`, not `(1,2)`
+    return slot, not plain and needs_symbolic(slot)
 
 def _score_symbolic(a, response: str, slot: str, truth) -> tuple:
     "(score, reason, extracted text) by exact symbolic comparison; the numeric and text rules' score when it gives no verdict."
@@ -153,8 +154,8 @@ def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
     a = extract_answer(response, tags)
     if symbolic: return _score_symbolic(a, response, slot, truth)
     if truth.kind == "invalid": return 0.0, "gold_invalid", None
-    if truth.kind == "number" and a.status == "number" and has_algebra(a.text):   # `\sqrt{4}` read as 4 states 2
-        return _score_symbolic(a, response, slot, truth)
+    if truth.kind == "number" and a.source != "none" and has_algebra(a.text):
+        return _score_symbolic(a, response, slot, truth)   # `\sqrt{4}` (read as 4) states 2; `2^{10}` (read as 2 and 10) 1024
     return _score_read(a, response, truth)
 
 # %% ../nbs/02_rewards.ipynb #d22a1d31

@@ -127,3 +127,45 @@ def test_a_forked_child_starts_its_own_process():
     os.close(w); os.waitpid(pid, 0)
     assert os.read(r, 1) == b"1"
     assert symbolic_equal("4x+4", "4(x+1)+0")[0] is True                           # the parent's still answers
+
+
+# --- inside check_answer -----------------------------------------------------------------------------------------
+from agent_tunix.rewards import REASONS, check_answer, check_answer_details   # noqa: E402
+
+# corpus rows check_answer scores against the careful grader, on purpose
+CHECK_ANSWER_EXCEPTIONS = {
+    ("0.1+0.2", "0.3"),   # a plain-number truth: the numeric rules never add numbers up, two numbers are a hedge
+    ("x y", "yx"),        # `yx` alone has two letters side by side and no other maths: a word, compared as text
+}
+
+def test_check_answer_scores_the_corpus_as_the_grader():
+    wrong = [(r["answer"], r["ground_truth"]) for r in ROWS
+             if (check_answer(f"\\boxed{{{r['answer']}}}", r["ground_truth"]) == 1.0) != r["label"]]
+    assert set(wrong) == CHECK_ANSWER_EXCEPTIONS
+
+
+def test_check_answer_symbolic_reasons_are_declared():
+    assert {"timeout", "needs_math_extra"} <= set(REASONS) and {"timeout", "needs_math_extra"} <= set(check_answer.reasons)
+    slow = check_answer_details(r"\boxed{(a+b+c+d+f)^{1000}}", "(a+b+c+d+f)^{999}")
+    assert slow.reason in ("timeout", "wrong")          # the default limit (2 s) may or may not suffice on a busy machine
+
+
+def test_check_answer_without_sympy_scores_as_the_rules(monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "sympy" else real(name, *a))
+    symbolic._have_sympy.cache_clear()
+    try:
+        d = check_answer_details(r"\boxed{x^2+2x+1}", "(x+1)^2")
+        assert (d.score, d.reason) == (0.0, "needs_math_extra")              # text differs: 0, with the extra named
+        d = check_answer_details(r"\boxed{(x+1)^2}", "(x+1)^2")
+        assert (d.score, d.reason) == (1.0, "correct")                       # the same trees need no SymPy
+    finally: symbolic._have_sympy.cache_clear()
+
+
+def test_plain_numbers_keep_the_numeric_rules():
+    assert check_answer_details("<answer>45</answer>", "50")[:2] == (0.5, "near_miss")
+    assert check_answer_details("<answer>1.22</answer>", "1,22")[:2] == (1.0, "correct")     # a decimal comma
+    assert check_answer_details(r"<answer>\frac{3}{4}</answer>", "0.75")[:2] == (1.0, "correct")
+    assert check_answer_details("<answer>6*7</answer>", "42")[:2] == (0.0, "hedge")          # never adds numbers up
+    assert check_answer_details(r"<answer>\sqrt{49}</answer>", "7")[:2] == (1.0, "correct")  # an operation: symbolic
+    assert check_answer_details(r"\boxed{0.7071}", r"\frac{\sqrt2}{2}")[:2] == (0.0, "wrong")  # no partial credit
