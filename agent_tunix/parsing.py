@@ -44,6 +44,7 @@ _LATEX_APPROX = re.compile(r"\\approx|\\equiv")
 # Any other LaTeX command name (`\text`, `\sqrt`, `\cdot`, `\pmod`) is noise around numbers: a space.
 _LATEX_WORD = re.compile(r"\\[A-Za-z]+")
 
+# %% ../nbs/01_parsing.ipynb #752a854c
 def _frac_sub(m):
     "`\\frac{a}{b}` as `a/b`, keeping a sign written before it (`-\\frac{3}{4}`) and apart from a digit before it (`2\\frac{1}{2}`)."
     num, den = m[1] or m[2], m[3] or m[4]
@@ -86,6 +87,7 @@ class Number(NamedTuple):
     percent: bool
     text: str
 
+# %% ../nbs/01_parsing.ipynb #4d7d6554
 _GROUPS = ('sign', 'grouped', 'gfrac', 'dcomma', 'plain', 'exp', 'den', 'pct')
 
 def _read(m: re.Match) -> Number:
