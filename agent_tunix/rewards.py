@@ -128,12 +128,12 @@ def _score_read(a, response: str, truth) -> tuple:
 _SLOTS = ("answer_tag", "boxed", "hash", "answer_is")
 
 @lru_cache(maxsize=8192)
-def _truth_slot(truth: str) -> tuple:
-    "(the ground truth's answer text, whether it is symbolic): `#### 72` -> ('72', False), `\\frac{\\sqrt2}{2}` -> (…, True)."
+def _read_truth(truth: str) -> tuple:
+    "(parsed ground truth, its answer text, whether that is symbolic): `#### 72` -> (…, '72', False); one cache lookup a call."
     g = extract_answer(truth)
     slot = g.text if g.source in _SLOTS else truth.strip()
     plain = parse_number(slot) is not None and not has_algebra(slot) and slot[:1] not in "([{"  # `1,22`, not `(1,2)`
-    return slot, not plain and needs_symbolic(slot)
+    return parse_ground_truth(truth), slot, not plain and needs_symbolic(slot)
 
 def _score_symbolic(a, response: str, slot: str, truth) -> tuple:
     "(score, reason, extracted text) by exact symbolic comparison; the numeric and text rules' score when it gives no verdict."
@@ -150,11 +150,11 @@ def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
         ground_truth = from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], "check_answer")
     truth_text = ground_truth if type(ground_truth) is str else truth_string(ground_truth, "check_answer")
     if truth_text is None: return 0.0, "gold_invalid", None
-    truth, (slot, symbolic) = parse_ground_truth(truth_text), _truth_slot(truth_text)
+    truth, slot, symbolic = _read_truth(truth_text)
     a = extract_answer(response, tags)
     if symbolic: return _score_symbolic(a, response, slot, truth)
     if truth.kind == "invalid": return 0.0, "gold_invalid", None
-    if truth.kind == "number" and a.source != "none" and has_algebra(a.text):
+    if truth.kind == "number" and a.source != "none" and not a.text.isdigit() and has_algebra(a.text):
         return _score_symbolic(a, response, slot, truth)   # `\sqrt{4}` (read as 4) states 2; `2^{10}` (read as 2 and 10) 1024
     return _score_read(a, response, truth)
 

@@ -27,14 +27,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from agent_tunix import symbolic                                   # noqa: E402
 from agent_tunix.parsing import parse_ground_truth                  # noqa: E402
-from agent_tunix.rewards import _truth_slot, check_answer           # noqa: E402
+from agent_tunix.rewards import _read_truth, check_answer           # noqa: E402
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "data" / "symbolic_pairs.jsonl"
 
 
 def empty_caches():
     "Forget every cached reading and verdict, so a timed pass does all its work."
-    symbolic._parsed.cache_clear(); symbolic._VERDICTS.clear(); _truth_slot.cache_clear(); parse_ground_truth.cache_clear()
+    symbolic._parsed.cache_clear(); symbolic._VERDICTS.clear(); _read_truth.cache_clear(); parse_ground_truth.cache_clear()
 
 
 def math_verify():
@@ -83,31 +83,35 @@ def agreement(rows: list, mv_check) -> None:
 
 
 def gsm8k_row(rng: random.Random) -> tuple:
-    "A GSM8K-style completion and its plain-number ground truth (mostly right, some wrong or near)."
+    "(completion, plain-number ground truth, whether the completion is right): 80 % right, the rest off by a little."
     a, b = rng.randint(2, 500), rng.randint(2, 500)
     truth = a * b if rng.random() < 0.5 else a + b
     said = truth if rng.random() < 0.8 else truth + rng.choice([-1, 1, truth // 10 or 1])
     body = f"Each box holds {a} and there are {b} of them, so {a} x {b} gives the total. "
     end = rng.choice([f"<answer>{said}</answer>", f"The answer is {said}.", f"#### {said}", f"\\boxed{{{said}}}"])
-    return body * rng.randint(1, 4) + end, str(truth)
+    return body * rng.randint(1, 4) + end, str(truth), said == truth
 
 
 def mix(rows: list, n: int, mv_check, seed: int) -> None:
-    "Throughput of both on the same GSM8K + MATH rows (90/10)."
+    "Throughput of both on the same GSM8K + MATH rows (90/10), and how each scores the GSM8K rows."
     rng = random.Random(seed)
     n_math = min(len(rows), n // 10)
     maths = rng.sample(rows, n_math)
     gsm = [gsm8k_row(rng) for _ in range(n - n_math)]
-    ours_rows = gsm + [(f"So the answer is $\\boxed{{{r['answer']}}}$.", r["ground_truth"]) for r in maths]
-    mv_rows = gsm + [(f"So the answer is $\\boxed{{{r['answer']}}}$.", f"${r['ground_truth']}$") for r in maths]
+    ours_rows = [(r, t) for r, t, _ in gsm] + [(f"So the answer is $\\boxed{{{r['answer']}}}$.", r["ground_truth"]) for r in maths]
+    mv_rows = [(r, t) for r, t, _ in gsm] + [(f"So the answer is $\\boxed{{{r['answer']}}}$.", f"${r['ground_truth']}$") for r in maths]
     order = list(range(len(ours_rows))); rng.shuffle(order)
-    ours_rows, mv_rows = [ours_rows[i] for i in order], [mv_rows[i] for i in order]
     empty_caches()
-    o, o_rate = timed(ours, ours_rows)
-    m, m_rate = timed(mv_check, mv_rows)
+    o, o_rate = timed(ours, [ours_rows[i] for i in order])
+    m, m_rate = timed(mv_check, [mv_rows[i] for i in order])
+    o, m = [dict(zip(order, xs)) for xs in (o, m)]
     print(f"\nMIX: {len(gsm)} GSM8K-style + {n_math} MATH rows, shuffled, caches emptied")
-    print(f"  ours {o_rate:,.0f}/s, Math-Verify {m_rate:,.0f}/s: {o_rate / m_rate:.1f}x (goal >= 5x); "
-          f"verdicts agree on {sum(a == b for a, b in zip(o, m)) / len(o):.1%}")
+    print(f"  ours {o_rate:,.0f}/s, Math-Verify {m_rate:,.0f}/s: {o_rate / m_rate:.1f}x (goal >= 5x)")
+    for name, xs in (("ours", o), ("Math-Verify", m)):
+        g = sum(xs[k] == gsm[k][2] for k in range(len(gsm)))
+        h = sum(xs[len(gsm) + k] == r["label"] for k, r in enumerate(maths))
+        print(f"  {name}: GSM8K rows scored right {g}/{len(gsm)}, MATH rows as the grader {h}/{n_math}")
+    print("  (Math-Verify does not read <answer> tags, a quarter of the GSM8K rows)")
 
 
 def parsers(rows: list) -> None:
