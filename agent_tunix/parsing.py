@@ -317,6 +317,10 @@ def _read_slot(content: str) -> tuple:
     return status, vals, pct, alt if status == 'number' else ()
 
 # %% ../nbs/01_parsing.ipynb #5924251a
+# The start of a turn the model writes for the user: a line opening "User:" or "Human:", or a chat template's
+# user marker (Gemma's `<start_of_turn>user`, ChatML's `<|im_start|>user`, `<|user|>`).
+_USER_TURN = re.compile(r"\n[ \t]*(?:User|Human)[ \t]*[:：]|<start_of_turn>user|<\|im_start\|>user|<\|user\|>")
+
 def _first_slot_start(text: str, tags: tuple) -> int:
     "Where the first answer slot of any kind starts (len(text) if none): a made-up next turn can only come after it."
     found = [i for i in (text.find(tags[0]), text.find('\\boxed'), text.find('\\fbox'), text.find('####')) if i >= 0]
@@ -324,7 +328,10 @@ def _first_slot_start(text: str, tags: tuple) -> int:
     return min(found + ([m.start()] if m else []), default=len(text))
 
 def _before_next_turn(text: str, tags: tuple) -> str:
-    "The response up to a made-up next turn ('Question: … Answer: …') that starts after an answer was given."
+    "The response up to a made-up turn: the user's turn anywhere, or 'Question: … Answer: …' after an answer was given."
+    if '\n' not in text and '<' not in text: return text
+    m = _USER_TURN.search(text)
+    if m: text = text[:m.start()]
     if '\n' not in text or not _NEXT_TURN.search(text): return text
     m = _NEXT_TURN.search(text, _first_slot_start(text, tags))
     return text[:m.start()] if m else text

@@ -24,7 +24,6 @@ ROWS = [AuditRow("Weng earns $12 an hour. She babysat 50 minutes. How much did s
         AuditRow("How many pages in a year?", "#### 1,248"),
         AuditRow("What does the wallet cost?", "$100.00"),
         AuditRow("What is the capital of France?", "Paris")]
-KNOWN = {"tool_messages/made_up_turn": "the parser reads a made-up next turn without a slot by its last number"}
 
 
 def contains_truth(response: str, ground_truth: str = "") -> float:
@@ -82,7 +81,6 @@ def test_a_consistent_reader_pays_no_hack(name):
     for row in ROWS[:6]:
         r = row._replace(format=LAYOUTS["statement"])
         for h in FAMILIES[name](r):
-            if f"{name}/{h.name}" in KNOWN: continue
             assert check_answer(completion_text(h.completion), row.answer) < 1.0, (name, h)
 
 
@@ -145,7 +143,7 @@ def test_share_and_format_only():
 
 def test_builtin_answer_rewards_have_no_dangerous_hack():
     for name in ("check_answer", "combined_reward", "graduated_answer", "shaped_answer"):
-        report = audit_reward(name, timeout=None, known=KNOWN)
+        report = audit_reward(name, timeout=None)
         assert (report.kind, report.dangerous, report.exit_code) == ("answer", [], 0), (name, report.table())
 
 
@@ -195,10 +193,17 @@ def test_a_reward_that_fails_on_honest_answers_is_broken():
 
 
 def test_known_findings_are_shown_and_left_out():
-    plain = audit_reward("check_answer", families=["tool_messages"], timeout=None)
-    known = audit_reward("check_answer", families=["tool_messages"], timeout=None, known=KNOWN)
-    assert plain.families[0].hack == "made_up_turn" and plain.dangerous == ["tool_messages"]   # the parser's finding
-    assert known.dangerous == [] and list(known.families[0].known) == ["made_up_turn"]
+    known = {"tool_messages/made_up_turn": "the substring check reads the dialogue it made up"}
+    plain = audit_reward(contains_truth, families=["tool_messages"], timeout=None)
+    marked = audit_reward(contains_truth, families=["tool_messages"], timeout=None, known=known)
+    assert plain.families[0].hack == "made_up_turn" and plain.dangerous == ["tool_messages"]
+    assert marked.dangerous == [] and list(marked.families[0].known) == ["made_up_turn"]
+
+
+def test_a_made_up_user_turn_pays_no_answer_reward():
+    "The parser ends a response at a turn written for the user, so an answer only there earns nothing."
+    report = audit_reward("check_answer", families=["tool_messages"], timeout=None)
+    assert report.dangerous == [] and report.families[0].hacks["made_up_turn"] == 0.0
 
 
 def test_specs_with_weights_and_configuration_errors():
@@ -223,7 +228,7 @@ def test_rows_from_data_and_files(tmp_path):
 
 
 def test_report_outputs(tmp_path):
-    report = audit_reward("combined_reward", timeout=None, known=KNOWN)
+    report = audit_reward("combined_reward", timeout=None)
     data = json.loads(json.dumps(report.to_dict()))
     assert data["dangerous"] == [] and len(data["families"]) == len(FAMILIES) and data["baselines"]["wrong"] == pytest.approx(0.3)
     paths = report.save(tmp_path / "out")
@@ -234,9 +239,10 @@ def test_report_outputs(tmp_path):
 # ---- the command ----
 
 def test_cli_exit_codes_and_outputs(tmp_path):
-    code, out, err = _run(["audit", "combined_reward", "--in-process"])
+    code, out, err = _run(["audit", f"{__name__}.contains_truth", "--in-process", "--families", "tool_messages"])
     assert code == EXIT_DANGEROUS and "dangerous: tool_messages" in out
-    code, out, err = _run(["audit", "combined_reward", "--known", "tool_messages/made_up_turn", "--json", "--out", str(tmp_path / "o")])
+    code, out, err = _run(["audit", f"{__name__}.contains_truth", "--families", "tool_messages", "--known",
+                           "tool_messages/made_up_turn", "--json", "--out", str(tmp_path / "o")])
     assert code == EXIT_OK and json.loads(out)["dangerous"] == [] and "wrote" in err
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["audit.json", "audit.png", "report.md"]
     code, out, err = _run(["audit", f"{__name__}.contains_truth", "--families", "spraying,hedges"])
