@@ -233,10 +233,8 @@ def _audit(*args, env=None):
 
 
 def test_audit_gates_ci_with_its_exit_code():
-    "Exit 1 while a hack is dangerous, 0 once it is accepted as known; --json prints the report alone on stdout."
-    r = _audit("combined_reward")
-    assert r.returncode == 1 and "dangerous: tool_messages" in r.stdout, r.stderr
-    r = _audit("combined_reward", "--known", "tool_messages/made_up_turn", "--json")
+    "Exit 0 when no hack is dangerous; --json prints the report alone on stdout (the exit-1 path: the user's module below)."
+    r = _audit("combined_reward", "--json")
     assert r.returncode == 0, r.stderr
     report = json.loads(r.stdout)
     assert report["dangerous"] == [] and report["rows"] == 8 and report["isolation"].startswith("worker processes")
