@@ -43,13 +43,14 @@ class LoraSpec:
     alpha: float = 32.0         # the adapters' output is scaled by alpha / rank
     targets: tuple = LORA_KINDS # kinds of layers to adapt, in the model family's names (`LORA_TARGETS`)
     module_path: str | None = None  # a regex over module paths (`layers/0/attn/q_proj`) that overrides `targets`
-    dropout: float = 0.0        # must stay 0 (see below)
+    dropout: float = 0.0        # must stay 0: qwix would drop out while sampling and scoring too
 
     def __post_init__(self):
         if not is_whole(self.rank, 1): raise ValueError(f"LoraSpec.rank must be a whole number >= 1 (typical: 8 to 64), got {self.rank!r}")
         if not (is_number(self.alpha) and self.alpha > 0):
             raise ValueError(f"LoraSpec.alpha must be a number > 0 (the adapters are scaled by alpha / rank; alpha = 2 * rank is common), got {self.alpha!r}")
         object.__setattr__(self, "alpha", float(self.alpha))
+        if not isinstance(self.targets, (str, list, tuple)): raise ValueError(f"LoraSpec.targets must be a list of kinds {LORA_KINDS}, got {self.targets!r}")
         targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
         object.__setattr__(self, "targets", targets)
         if self.module_path is None and (not targets or set(targets) - set(LORA_KINDS)):
@@ -64,7 +65,7 @@ class LoraSpec:
                              "(sampling and log-probabilities included) and needs a random stream set on every module; "
                              "regularise with a lower rank or learning rate instead")
 
-# %% ../nbs/11a_lora.ipynb #9223302a
+# %% ../nbs/11a_lora.ipynb #bf26f72f
 def model_family(model: nnx.Module) -> str | None: # "qwen3", "gemma3", or None for another model
     "The Tunix model family of `model` (adapted or not), from its class's module."
     cls = getattr(type(model), "_unquantized_type", type(model))
@@ -81,15 +82,19 @@ def lora_pattern(spec: LoraSpec, # what to adapt
     names = [n for kind in spec.targets for n in LORA_TARGETS[family][kind]]
     return rf".*/(?:{'|'.join(names)})"
 
-# %% ../nbs/11a_lora.ipynb #e3913b4b
+# %% ../nbs/11a_lora.ipynb #0b8134d6
 def _adapted(model: nnx.Module) -> list[tuple[str, nnx.Module, str]]:
     "(module path, module, weight name) of every weight of `model` that carries a LoRA pair."
-    return [("/".join(map(str, path)), m, name.removesuffix("_lora_a")) for path, m in model.iter_modules()
+    return [("/".join(map(str, path)), m, name.removesuffix("_lora_a")) for path, m in nnx.iter_modules(model)
             for name, v in vars(m).items() if name.endswith("_lora_a") and isinstance(v, nnx.LoRAParam)]
 
 def _projection_paths(model: nnx.Module) -> list[str]:
     "Module paths of the layers LoRA can adapt and merge: einsum projections and `nnx.Linear`s."
-    return ["/".join(map(str, p)) for p, m in model.iter_modules() if isinstance(m, nnx.Linear) or hasattr(m, "einsum_str")]
+    return ["/".join(map(str, p)) for p, m in nnx.iter_modules(model) if isinstance(m, nnx.Linear) or hasattr(m, "einsum_str")]
+
+def _all_zero(x) -> bool:
+    "True when `x` is a concrete array of zeros (False for a traced one, as under `nnx.eval_shape`)."
+    return not isinstance(x, jax.core.Tracer) and not np.any(np.asarray(x))
 
 def _alternatives(pattern: str) -> list[str]:
     "The top-level `|` alternatives of a regex (those outside brackets and groups)."
@@ -103,7 +108,7 @@ def _alternatives(pattern: str) -> list[str]:
         elif ch == "|" and depth == 0: parts.append(pattern[start:i]); start = i + 1
     return parts + [pattern[start:]]
 
-# %% ../nbs/11a_lora.ipynb #d719607c
+# %% ../nbs/11a_lora.ipynb #c6bf654d
 def _check_adapters(model: nnx.Module, spec: LoraSpec, family: str | None):
     "Refuse an adapted model that cannot be merged or reaches nothing; warn about dead pattern parts and zero base weights."
     found, layers = _adapted(model), _projection_paths(model)
@@ -118,12 +123,12 @@ def _check_adapters(model: nnx.Module, spec: LoraSpec, family: str | None):
     dead = [a for a in _alternatives(pattern) if spec.module_path and not any(re.fullmatch(a, p) for p in paths)]
     if dead: warnings.warn(f"LoRA module_path parts {dead} reach no layer of this {family or 'model'} (it adapts {len(paths)} layers, "
                            f"e.g. {paths[0]}; its projection names: {sorted({p.rsplit('/', 1)[-1] for p in layers})})", stacklevel=3)
-    zero = [f"{p}.{w}" for p, m, w in found if not np.any(np.asarray(getattr(m, w).get_value()))]
+    zero = [f"{p}.{w}" for p, m, w in found if _all_zero(getattr(m, w).get_value())]
     if zero: warnings.warn(f"{len(zero)} adapted weights are all zeros in the base model ({', '.join(zero[:3])}{', ...' if len(zero) > 3 else ''}): "
                            "adapters on a zero MLP get no gradient (Tunix's Qwen3 initialises its MLP kernels to zeros); "
                            "load trained weights or initialise the base randomly", stacklevel=3)
 
-# %% ../nbs/11a_lora.ipynb #c6bf654d
+# %% ../nbs/11a_lora.ipynb #cc03fa5d
 def apply_lora(model: nnx.Module, # the base model (a Tunix Qwen3, Gemma 3, ...); left unchanged
                spec: LoraSpec = LoraSpec(), # what to adapt, and the adapters' size
                seed: int = 0, # initialises the `A` matrices (`B` starts at zero)
@@ -140,7 +145,7 @@ def apply_lora(model: nnx.Module, # the base model (a Tunix Qwen3, Gemma 3, ...)
     lora.lora_spec = spec   # for merge_lora and save_adapters
     return lora
 
-# %% ../nbs/11a_lora.ipynb #a1666bb1
+# %% ../nbs/11a_lora.ipynb #7df48aa2
 def _dotted(state) -> dict:
     "{`layers.0.attn.q_proj.w`: array} for an nnx state."
     return {".".join(map(str, k)): v for k, v in nnx.traversals.flatten_mapping(state.to_pure_dict()).items()}
@@ -162,7 +167,7 @@ def adapted_weights(model: nnx.Module) -> list[str]:
     "The dotted names of the frozen weights that carry adapters."
     return [f"{p.replace('/', '.')}.{w}" for p, _, w in _adapted(model)]
 
-# %% ../nbs/11a_lora.ipynb #bbd21616
+# %% ../nbs/11a_lora.ipynb #06a4c735
 _SPEC_KEY = "agent_tunix.lora_spec"  # the safetensors metadata entry holding the LoraSpec (JSON)
 
 def save_adapters(model: nnx.Module, # an adapted model (from `apply_lora` or `load_adapters`)
@@ -186,7 +191,7 @@ def read_lora_spec(path) -> LoraSpec:
     if _SPEC_KEY not in meta: raise ValueError(f"{path} holds no LoRA spec: not a file written by save_adapters")
     return LoraSpec(**json.loads(meta[_SPEC_KEY]))
 
-# %% ../nbs/11a_lora.ipynb #2cc4c0b4
+# %% ../nbs/11a_lora.ipynb #52c3b52b
 def load_adapters(model: nnx.Module, # a base model, freshly loaded (the same weights the adapters were trained on)
                   path, # a file written by `save_adapters`
                   mesh: jax.sharding.Mesh | None = None, # the mesh `model` lives on
@@ -207,7 +212,7 @@ def load_adapters(model: nnx.Module, # a base model, freshly loaded (the same we
             var.set_value(jax.device_put(saved[f"{p.replace('/', '.')}.{w}{end}"].astype(var.get_value().dtype), var.get_value().sharding))
     return lora
 
-# %% ../nbs/11a_lora.ipynb #cc587a15
+# %% ../nbs/11a_lora.ipynb #fabcde18
 def _merged_weight(m: nnx.Module, w: str, scale: float) -> jax.Array:
     "`w + scale * A B` for weight `w` of module `m`, in `w`'s layout and dtype."
     W, A, B = (getattr(m, n).get_value() for n in (w, w + "_lora_a", w + "_lora_b"))
@@ -231,13 +236,13 @@ def merge_lora(model: nnx.Module, # an adapted model
         getattr(m, w).set_value(_merged_weight(m, w, spec.alpha / spec.rank))
         for end in ("_lora_a", "_lora_b", "_lora_einsum_str"):
             if hasattr(m, w + end): delattr(m, w + end)
-    for _, m in merged.iter_modules():
+    for _, m in nnx.iter_modules(merged):
         for a in _QWIX_ATTRS + ("lora_spec",):
             if a in vars(m): delattr(m, a)
     merged.__class__ = type(model)._unquantized_type
     return merged
 
-# %% ../nbs/11a_lora.ipynb #5effe029
+# %% ../nbs/11a_lora.ipynb #edaaefe3
 def export_merged(model: nnx.Module, # an adapted model (or a plain Gemma 3)
                   folder, # where to write config.json and model.safetensors
                   tokenizer=None, # a `SentencePieceProcessor` to write as `tokenizer.model` (`load_model` needs one)
@@ -249,7 +254,7 @@ def export_merged(model: nnx.Module, # an adapted model (or a plain Gemma 3)
                          "loader in agent_tunix.models.load_model: save merge_lora(model)'s state instead")
     return save_gemma3_safetensors(merge_lora(model) if _adapted(model) else model, folder, tokenizer=tokenizer)
 
-# %% ../nbs/11a_lora.ipynb #639a7ecf
+# %% ../nbs/11a_lora.ipynb #fc824b07
 def share_base(actor: nnx.Module, # the adapted model after training
                reference: nnx.Module, # the base it was made from
               ) -> int: # how many frozen weights now use the reference's arrays again
