@@ -15,7 +15,7 @@ import numpy as np
 
 from ._base import excerpt, is_number, is_whole, patch
 from .core import RewardArgumentError, RewardTypeError
-from .rewards import REASONS
+from .rewards import REASONS, check_answer, match_format_exactly
 
 # %% auto #0
 __all__ = ['QUANTILES', 'ANSWER_REASONS', 'FORMAT_REASONS', 'CATEGORIES', 'ROLLOUT_KINDS', 'DEFAULT_MIX', 'reward_stats',
@@ -168,8 +168,9 @@ def reward_correlation(components: Mapping, # {reward name: rewards [B]}, all ov
                     else float("nan")) for b in cols} for a in cols}
 
 # %% ../nbs/03_analysis.ipynb #f7932ec0
-ANSWER_REASONS = ("correct", "near_miss", "wrong", "hedge", "no_answer", "unparseable", "gold_invalid")
-FORMAT_REASONS = ("format_exact", "format_partial", "format_none")
+# the reasons the rewards declare: one vocabulary, owned by the rewards, so a new reason (a symbolic `timeout`) is counted here
+ANSWER_REASONS = check_answer.reasons
+FORMAT_REASONS = match_format_exactly.reasons
 CATEGORIES = {
     **{k: REASONS[k] for k in ANSWER_REASONS},
     "format_only": "the response ends in the expected format but its answer is not correct (format without substance)",

@@ -84,3 +84,12 @@ def test_a_simulated_run_logged_by_batch_and_in_chunks_gives_the_same_figures():
     expected = np.mean([dead_group_share(s, num_generations=4) for s in all_scores])
     assert np.isclose(by_batch.dead_group_share("check_answer"), expected)
     assert by_batch.stats("check_answer")["count"] == in_chunks.stats("check_answer")["count"] == 3 * 24 - 3
+
+
+def test_categories_cover_every_reason_check_answer_gives():
+    "A symbolic comparison's `timeout` (or a missing SymPy extra) is counted, not refused, by the analysis."
+    from agent_tunix.analysis import categorize
+    from agent_tunix.rewards import check_answer
+    masks = categorize(list(check_answer.reasons))
+    for i, reason in enumerate(check_answer.reasons):
+        assert masks[reason][i] and sum(masks[reason]) == 1, reason
