@@ -3,7 +3,7 @@
 By default it scores what `python run_training.py` saved (checkpoints/<model.name>.npz) on the held-out
 synthetic problems: greedy accuracy, partial-credit rate and format rate; `evaluate.num_samples=8` adds the
 accuracy of sampled completions and pass@8. It composes the same Hydra config as run_training.py, so the same
-overrides pick the model and data. See agent_tunix.evaluate (nbs/13_evaluate.ipynb)."""
+overrides pick the model and data. See agent_tunix.evaluate (nbs/14_evaluate.ipynb)."""
 
 if __name__ == "__main__":   # (imports inside: the worker processes of guarded rewards re-run this file and need none of it)
     from agent_tunix.evaluate import main

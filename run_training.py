@@ -1,7 +1,7 @@
 """Train with GRPO through Tunix: `python run_training.py [Hydra overrides]`.
 
 The default is the tiny built-in model on synthetic arithmetic, on CPU. Configs live in agent_tunix/conf/;
-see agent_tunix.train (nbs/12_train.ipynb) for the keys, e.g.
+see agent_tunix.config (nbs/12_config.ipynb) for the keys, e.g.
 `python run_training.py training.reward_function=check_answer training.log_rewards=true`."""
 
 if __name__ == "__main__":   # (imports inside: the worker processes of guarded rewards re-run this file and need none of it)

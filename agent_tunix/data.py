@@ -6,7 +6,8 @@ Docs: https://agent-tunix.github.io/agent_tunix/data.html.md"""
 
 # %% ../nbs/10_data.ipynb #72572400
 from __future__ import annotations
-import csv, json, random
+import csv, json, os, random
+from dataclasses import dataclass
 from collections.abc import Iterable, Iterator, Mapping
 from fractions import Fraction
 from pathlib import Path
@@ -16,8 +17,9 @@ import numpy as np
 from .parsing import parse_ground_truth
 
 # %% auto #0
-__all__ = ['PROMPT_TEMPLATES', 'format_prompt', 'synthetic_problem', 'synthetic_arithmetic', 'gsm8k_row', 'gsm8k_rows',
-           'load_gsm8k_jsonl', 'load_gsm8k_hf', 'load_gsm8k_tfds', 'load_gsm8k_kaggle', 'batches']
+__all__ = ['PROMPT_TEMPLATES', 'DATA_SOURCES', 'format_prompt', 'synthetic_problem', 'synthetic_arithmetic', 'gsm8k_row',
+           'gsm8k_rows', 'load_gsm8k_jsonl', 'load_gsm8k_hf', 'load_gsm8k_tfds', 'load_gsm8k_kaggle', 'batches',
+           'DataSpec', 'load_rows']
 
 # %% ../nbs/10_data.ipynb #b3fe6a7e
 PROMPT_TEMPLATES = {
@@ -199,3 +201,61 @@ def batches(rows: list[dict], # dataset rows with the same keys
             idx.append(order[pos]); pos += 1
         yield {k: np.array([rows[i][k] for i in idx]) for k in keys}
         made += 1
+
+# %% ../nbs/10_data.ipynb #a60dd68c
+DATA_SOURCES = ("synthetic", "jsonl", "huggingface", "tfds", "kaggle")
+
+@dataclass(frozen=True)
+class DataSpec:
+    "Which prompts to train on (conf/data/*.yaml)."
+    source: str = "synthetic"   # one of DATA_SOURCES
+    num_train: int = 2000       # synthetic: problems to generate
+    num_eval: int = 128         # held-out problems scored before and after GRPO (greedy, and `evaluate.num_samples` samples; 0: none)
+    seed: int = 0               # synthetic: the generator's seed (held-out problems use seed + 1)
+    ops: tuple = ("+", "-")     # synthetic: operations
+    max_operand: int = 9        # synthetic: operands are 0..max_operand
+    template: str = "answer_is" # the prompt template (agent_tunix.data.PROMPT_TEMPLATES)
+    path: str | None = None     # jsonl: the file; huggingface: a local copy (Hub layout or save_to_disk); tfds: the data_dir
+    split: str = "train"        # huggingface/tfds/kaggle: the split
+    limit: int | None = None    # keep at most this many rows
+
+    def __post_init__(self):
+        if self.source not in DATA_SOURCES: raise ValueError(f"data.source must be one of {DATA_SOURCES}, got {self.source!r}")
+        if self.source == "jsonl" and not self.path: raise ValueError("data.source=jsonl needs data.path=<a JSONL file>")
+        if self.path and self.source in _PATH_KINDS: _check_data_path(self.source, self.path)
+
+# %% ../nbs/10_data.ipynb #d3291add
+_PATH_KINDS = {"jsonl": "a JSONL file", "huggingface": "a folder holding a local copy of openai/gsm8k",
+               "tfds": "the TFDS data_dir folder"}
+
+def _check_data_path(source: str, path: str):
+    "`data.path` exists (tfds may build a missing folder), is the kind of path `source` reads, and can be read."
+    p, what = Path(path).expanduser(), _PATH_KINDS[source]
+    fix = f"set data.path to {what} (data.source={source})"
+    if not p.exists():
+        if source == "tfds": return
+        raise ValueError(f"data.path={path} does not exist; {fix}")
+    if source == "jsonl" and p.is_dir(): raise ValueError(f"data.path={path} is a folder; {fix}")
+    if source != "jsonl" and not p.is_dir(): raise ValueError(f"data.path={path} is a file; {fix}")
+    try:
+        if p.is_dir(): os.listdir(p)
+        else:
+            with open(p, "rb") as f: f.read(1)
+    except OSError as e: raise ValueError(f"cannot read data.path={path} ({e.strerror or e}); {fix}, readable by this user") from None
+
+# %% ../nbs/10_data.ipynb #2a33f61d
+def load_rows(spec: DataSpec) -> tuple[list[dict], list[dict]]: # (train rows, held-out rows)
+    "The training and held-out rows `spec` names."
+    if spec.source == "synthetic":
+        make = lambda n, seed: synthetic_arithmetic(n, seed, tuple(spec.ops), spec.max_operand, spec.template)
+        return make(spec.num_train, spec.seed), make(spec.num_eval, spec.seed + 1)
+    path = str(Path(spec.path).expanduser()) if spec.path else None
+    load = {"jsonl": lambda split: load_gsm8k_jsonl(path, spec.template),
+            "huggingface": lambda split: load_gsm8k_hf(split, spec.template, path=path),
+            "tfds": lambda split: load_gsm8k_tfds(split, spec.template, data_dir=path),
+            "kaggle": lambda split: load_gsm8k_kaggle(split, spec.template)}[spec.source]
+    rows = load(spec.split)
+    if spec.limit is not None: rows = rows[:spec.limit]
+    if not spec.num_eval: return rows, []
+    if spec.source == "jsonl": return rows[spec.num_eval:], rows[:spec.num_eval]
+    return rows, load("test")[:spec.num_eval]

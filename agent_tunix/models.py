@@ -136,6 +136,7 @@ def _gemma3_rope(c: dict) -> dict:
     return dict(global_base_frequency=whole(full.get("rope_theta", 1_000_000)), global_scale_factor=float(full.get("factor", 1.0)),
                 local_base_frequency=whole(local.get("rope_theta", 10_000)), local_scale_factor=float(local.get("factor", 1.0)))
 
+# %% ../nbs/11_models.ipynb #2c14572b
 def gemma3_config_from_hf(config: dict, # a Gemma 3 `config.json`: text-only, or multimodal with a `text_config`
                          ): # Tunix's `gemma3.ModelConfig` of the text model
     "Tunix's `gemma3.ModelConfig` for the text model a Hugging Face Gemma 3 `config.json` describes."
@@ -244,6 +245,7 @@ def _check_gemma3_files(folder: Path):
     if not any(folder.glob("*.safetensors")): raise FileNotFoundError(f"{folder} has no *.safetensors file; {fix}")
     if not (folder / "tokenizer.model").is_file(): raise FileNotFoundError(f"{folder} has no tokenizer.model (SentencePiece); {fix}")
 
+# %% ../nbs/11_models.ipynb #7c89a4c3
 def _check_gemma3_tensors(folder: Path, config):
     "Fail early, naming tensors, when the checkpoint's tensors do not match `config`."
     from safetensors import safe_open
@@ -257,6 +259,7 @@ def _check_gemma3_tensors(folder: Path, config):
     extra = sorted({int(m[1]) for k in names if (m := _LAYER.match(k)) and int(m[1]) >= config.num_layers})
     if extra: raise ValueError(f"{folder} has layers {extra} beyond the {config.num_layers} its config names: fix config.json or size")
 
+# %% ../nbs/11_models.ipynb #b6ac2e21
 def gemma3_config(folder, # a Hugging Face-format checkpoint folder
                   size: str | None = None, # a released size (`GEMMA3_SIZES`), or None to follow `config.json`
                  ): # Tunix's `gemma3.ModelConfig`
@@ -274,6 +277,7 @@ def gemma3_config(folder, # a Hugging Face-format checkpoint folder
                                            "add the checkpoint's config.json, or name a released size")
     return gemma3_config_from_hf(hf)
 
+# %% ../nbs/11_models.ipynb #a999dd53
 def _load_gemma3(spec: ModelSpec, mesh):
     "Gemma 3 from a Hugging Face-format checkpoint: a local folder, a Hugging Face id or a Kaggle handle."
     import sentencepiece as spm

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from agent_tunix.data import format_prompt, load_gsm8k_hf, load_gsm8k_jsonl, load_gsm8k_kaggle, load_gsm8k_tfds
+from agent_tunix.data import format_prompt, load_gsm8k_hf, load_gsm8k_jsonl, load_gsm8k_kaggle, load_gsm8k_tfds, load_rows
 
 FIXTURES = Path(__file__).parent / "data" / "gsm8k_sources"
 SPLITS = ("train", "test")
@@ -224,14 +224,14 @@ def test_every_source_gives_the_same_rows(hub_copy, tfds_dir, kaggle_cache, temp
 
 def test_training_config_reaches_a_local_hub_copy(hub_copy, expected):
     "`data.source=huggingface data.path=<folder>` trains on a local copy: train split for training, test for held-out."
-    from agent_tunix import train as T
-    run = T.validate_config(T.compose_config(["data=gsm8k", f"data.path={hub_copy}", "data.num_eval=1"]))
-    train_rows, eval_rows = T.load_rows(run.data)
+    from agent_tunix import config as C
+    run = C.validate_config(C.compose_config(["data=gsm8k", f"data.path={hub_copy}", "data.num_eval=1"]))
+    train_rows, eval_rows = load_rows(run.data)
     assert train_rows == expected["train"] and eval_rows == expected["test"][:1]
 
 
 def test_training_config_reaches_a_prepared_tfds_copy(tfds_dir, expected):
-    from agent_tunix import train as T
-    run = T.validate_config(T.compose_config(["data=gsm8k", "data.source=tfds", f"data.path={tfds_dir}", "data.num_eval=2"]))
-    train_rows, eval_rows = T.load_rows(run.data)
+    from agent_tunix import config as C
+    run = C.validate_config(C.compose_config(["data=gsm8k", "data.source=tfds", f"data.path={tfds_dir}", "data.num_eval=2"]))
+    train_rows, eval_rows = load_rows(run.data)
     assert by_question(train_rows) == by_question(expected["train"]) and by_question(eval_rows) == by_question(expected["test"])

@@ -22,7 +22,9 @@ import pytest
 pytest.importorskip("tunix")
 pytest.importorskip("hydra")
 
+from agent_tunix import config as C  # noqa: E402
 from agent_tunix import train as T  # noqa: E402
+from agent_tunix.checkpoints import weights_path  # noqa: E402
 from agent_tunix.core import register_reward_function  # noqa: E402
 from agent_tunix.data import synthetic_arithmetic  # noqa: E402
 from agent_tunix.rewards import check_answer  # noqa: E402
@@ -46,14 +48,14 @@ STEPS, BATCH = 3, 2
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("analysis")
-    cfg = T.compose_config([
+    cfg = C.compose_config([
         "training.reward_function=[{check_answer: 2}, match_format_exactly, spy_reward]",   # one weighted
         f"training.max_steps={STEPS}", f"training.batch_size={BATCH}",
         "training.log_rewards=true", "training.save_reward_analysis=true", f"training.analysis_dir={out}",
         "generation.max_tokens_to_generate=8", "grpo.num_generations=4", "training.warm_start_steps=0",
         f"training.checkpoint_dir={tmp_path_factory.mktemp('checkpoints')}",
     ])
-    run = T.validate_config(cfg)
+    run = C.validate_config(cfg)
     rows = synthetic_arithmetic(16, seed=3)
     printed = io.StringIO()
     CALLS.clear()
@@ -110,14 +112,14 @@ def test_reward_analysis_is_saved(trained):
 def test_bad_config_stops_before_any_model(override, says, monkeypatch):
     built = []
     monkeypatch.setattr(T, "load_model", lambda *a, **k: built.append(1))
-    with pytest.raises(T.ConfigError, match=says):
-        T.validate_config(T.compose_config([override]))
+    with pytest.raises(C.ConfigError, match=says):
+        C.validate_config(C.compose_config([override]))
     assert not built
 
 
 def test_both_override_forms():
     for form in ("training.reward_function=check_answer", "+training.reward_function=check_answer"):
-        assert T.validate_config(T.compose_config([form])).reward_names == ["check_answer"]
+        assert C.validate_config(C.compose_config([form])).reward_names == ["check_answer"]
 
 
 def _sum_in(prompt: str) -> str:
@@ -142,16 +144,16 @@ def test_a_weighted_reward_is_its_own_scaled_function(trained):
 
 def test_evaluate_script_scores_the_saved_checkpoint(trained, tmp_path):
     run, *_ = trained
-    assert run.checkpoint.exists()
+    assert weights_path(run).exists()
     out = tmp_path / "ev.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "evaluate.py"), f"training.checkpoint_dir={run.checkpoint.parent}", "data.num_eval=4",
+        [sys.executable, str(ROOT / "evaluate.py"), f"training.checkpoint_dir={weights_path(run).parent}", "data.num_eval=4",
          "generation.max_tokens_to_generate=8", "evaluate.num_samples=2", f"evaluate.out={out}",
          f"hydra.run.dir={tmp_path / 'hydra'}"],
         capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     ev = json.loads(out.read_text())
-    assert (ev["n"], ev["k"], ev["weights"]) == (4, 2, str(run.checkpoint))
+    assert (ev["n"], ev["k"], ev["weights"]) == (4, 2, str(weights_path(run)))
     assert 0 <= ev["sampled_accuracy"] <= ev["pass_at_k"] <= 1
     assert "accuracy" in proc.stdout and "pass@2" in proc.stdout
 
@@ -162,3 +164,36 @@ def test_evaluate_script_without_a_checkpoint_names_the_fix(tmp_path):
          f"hydra.run.dir={tmp_path / 'hydra'}"],
         capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
     assert proc.returncode == 2 and "run `python run_training.py`" in proc.stderr, proc.stderr[-2000:]
+
+
+TRAINING_MODULES = ("data", "config", "checkpoints", "warm_start", "evaluate", "train")
+
+
+def _notebook_of() -> dict:
+    "{module: the stem of the notebook that exports it}, from each notebook's `#| default_exp`."
+    out = {}
+    for p in sorted((ROOT / "nbs").glob("*.ipynb")):
+        for c in json.loads(p.read_text(encoding="utf-8"))["cells"]:
+            m = re.match(r"#\|\s*default_exp\s+(\S+)", "".join(c["source"]))
+            if m: out[m.group(1)] = p.stem; break
+    return out
+
+
+def _package_imports(path: Path) -> set:
+    "The agent_tunix modules a module imports anywhere in its source (function-level imports included)."
+    import ast
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.level and node.module: found.add(node.module.split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("agent_tunix."): found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import): found |= {a.name.split(".")[1] for a in node.names if a.name.startswith("agent_tunix.")}
+    return found
+
+
+@pytest.mark.parametrize("module", TRAINING_MODULES)
+def test_a_training_module_imports_only_modules_of_earlier_notebooks(module):
+    "No import cycle: each module imports only modules exported by notebooks that sort before its own."
+    nb = _notebook_of()
+    deps = _package_imports(ROOT / "agent_tunix" / f"{module}.py") & set(nb)
+    upward = sorted(d for d in deps if not nb[d] < nb[module])
+    assert not upward, f"{module} ({nb[module]}) imports {[(d, nb[d]) for d in upward]}, which sort after it"

@@ -25,6 +25,7 @@ import pytest
 pytest.importorskip("tunix")
 pytest.importorskip("hydra")
 
+from agent_tunix import config as C  # noqa: E402
 from agent_tunix import train as T  # noqa: E402
 from agent_tunix.core import batch_reward  # noqa: E402
 from agent_tunix.data import synthetic_arithmetic  # noqa: E402
@@ -81,7 +82,7 @@ def user_module(tmp_path, monkeypatch):
 
 
 def _run(overrides):
-    return T.validate_config(T.compose_config(TINY + list(overrides)))
+    return C.validate_config(C.compose_config(TINY + list(overrides)))
 
 
 def _rows():
@@ -139,8 +140,8 @@ def test_case2_failures_are_counted_per_function_and_step():
     ("training.max_reward_failure_steps=0", ">= 1"),
 ])
 def test_case2_failure_limits_are_checked(override, says):
-    with pytest.raises(T.ConfigError, match=says):
-        T.validate_config(T.compose_config([override]))
+    with pytest.raises(C.ConfigError, match=says):
+        C.validate_config(C.compose_config([override]))
 
 
 # --- case 3 -----------------------------------------------------------------------------------------------------
@@ -154,8 +155,8 @@ def test_case3_reward_timeout_scores_a_slow_reward_the_fallback(user_module, mon
     assert time.monotonic() - start < 40   # not 2 x 60 s
     [row] = log.stats
     assert (row["reward"], row["mean"], row["failures"]) == ("sleeps", -1.0, 2)
-    with pytest.raises(T.ConfigError, match="reward_timeout"):
-        T.validate_config(T.compose_config(["training.reward_timeout=0"]))
+    with pytest.raises(C.ConfigError, match="reward_timeout"):
+        C.validate_config(C.compose_config(["training.reward_timeout=0"]))
 
 
 def test_case3_ctrl_c_stops_a_run_blocked_in_a_reward(user_module, tmp_path):
@@ -222,10 +223,10 @@ def test_case7_reward_module_errors_name_the_file_and_line(tmp_path, monkeypatch
     for name, src in BAD_MODULES.items(): (pkg / f"{name}.py").write_text(src)
     monkeypatch.syspath_prepend(str(tmp_path))
     for m in [m for m in sys.modules if m.startswith("bad_reward_mods")]: sys.modules.pop(m)
-    with pytest.raises(T.ConfigError, match=r"syntax_error\.py, line 1"):
-        T.validate_config({"training": {"reward_function": "bad_reward_mods.syntax_error.r"}})
-    with pytest.raises(T.ConfigError, match=r"raises_on_import\.py, line 1.*python -c 'import bad_reward_mods.raises_on_import'"):
-        T.validate_config({"training": {"reward_function": "bad_reward_mods.raises_on_import.r"}})
+    with pytest.raises(C.ConfigError, match=r"syntax_error\.py, line 1"):
+        C.validate_config({"training": {"reward_function": "bad_reward_mods.syntax_error.r"}})
+    with pytest.raises(C.ConfigError, match=r"raises_on_import\.py, line 1.*python -c 'import bad_reward_mods.raises_on_import'"):
+        C.validate_config({"training": {"reward_function": "bad_reward_mods.raises_on_import.r"}})
 
 
 # --- case 11 ----------------------------------------------------------------------------------------------------
