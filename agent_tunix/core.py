@@ -135,6 +135,9 @@ class BatchReward:
             scores, details = self.score_and_explain(prompts, completions, **columns)
             self._log_reasons(log_metric, details, self.failures - failures)
             return scores
+        if self._entry is not None:   # the reward scores a whole batch in one call (`fn.batch`)
+            scores = self._call_entry(prompts, completions, columns)
+            if scores is not None: return scores
         return [self.score_one(t, p, row, src) for t, p, row, src in self._batch(prompts, completions, columns)]
 
     def __repr__(self): return f"batch_reward({self.__name__}, fallback={self.fallback})"
@@ -148,6 +151,15 @@ def batch_reward(fn: Callable, # a one-sample reward `fn(response, prompt="", me
                 ) -> BatchReward: # callable as `(prompts, completions, **columns) -> list[float]`
     "Lift a one-sample reward to the batch form Tunix's `GRPOLearner` and TRL's `GRPOTrainer` call."
     return BatchReward(fn, name=name, fallback=fallback, columns=columns)
+
+# %% ../nbs/00_core.ipynb #0c56a320
+def _entry_params(entry) -> tuple | None:
+    "(parameters `entry` takes as columns, those it requires) of a batch entry point `fn.batch(responses, **columns)`; None if unusable."
+    if not callable(entry): return None
+    try: params = list(inspect.signature(entry).parameters.values())[1:]
+    except (TypeError, ValueError): return None
+    if not all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params): return None
+    return frozenset(p.name for p in params), frozenset(p.name for p in params if p.default is p.empty)
 
 # %% ../nbs/00_core.ipynb #78bd4839
 @patch
@@ -167,6 +179,7 @@ def _read_signature(self: BatchReward):
                               "or a batch, `def my_reward(prompts, completions, **columns) -> list[float]`.")
     rest = [p for p in params[1:] if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
     self._params = {p.name: p.default is p.empty for p in rest}   # name -> required?
+    self._entry = None if self.batch_form else _entry_params(getattr(fn, "batch", None))
     unknown = set(self.columns) - set(self._params)
     if unknown: raise RewardArgumentError(f"columns= maps {sorted(unknown)}, which {self.__name__} has no parameter for; "
                                           f"its parameters are {sorted(self._params)}")
@@ -189,8 +202,8 @@ def _sources(self: BatchReward, columns: Mapping) -> dict:
     return found
 
 @patch
-def _batch(self: BatchReward, prompts, completions, columns: Mapping):
-    "Check a batch's shape once, then yield (completion text, prompt text, row, sources) per completion."
+def _rows(self: BatchReward, prompts, completions, columns: Mapping) -> tuple:
+    "Check a batch's shape once: (n, {column: n values}), a scalar repeated, the step added for a reward that asks for it."
     if completions is None: raise RewardArgumentError(f"{self.__name__} was called without completions=")
     if isinstance(completions, str): raise RewardTypeError(
         f"{self.__name__} got one string as completions; pass a list (the batch form), or call the one-sample "
@@ -205,6 +218,12 @@ def _batch(self: BatchReward, prompts, completions, columns: Mapping):
             f"{self.__name__}: column '{k}' has {len(col)} values but there are {n} completions")
         else: rows[k] = col
     if "step" in self._names and "step" not in rows: rows["step"] = [self._step(columns)] * n
+    return n, rows
+
+@patch
+def _batch(self: BatchReward, prompts, completions, columns: Mapping):
+    "Check a batch's shape once, then yield (completion text, prompt text, row, sources) per completion."
+    n, rows = self._rows(prompts, completions, columns)
     sources = {} if self.batch_form else self._sources(rows)
     for i in range(n):
         row = {k: _cell(col, i) for k, col in rows.items()}
@@ -281,6 +300,26 @@ def _call_batch_form(self: BatchReward, prompts, completions, columns: Mapping) 
     values = [as_float(v) for v in out]
     return [v if v is not None and math.isfinite(v) else self._failed(f"returned {r!r}", t, row)
             for v, r, (t, _, row, _) in zip(values, out, rows)]
+
+# %% ../nbs/00_core.ipynb #3ef8eaa5
+@patch
+def _call_entry(self: BatchReward, prompts, completions, columns: Mapping) -> list[float] | None:
+    "Score a batch with one call of `fn.batch`; None when its parameters do not fit the batch's columns or it fails."
+    accepted, required = self._entry
+    n, rows = self._rows(prompts, completions, columns)
+    sources = self._sources(rows)
+    if not required <= sources.keys() <= accepted: return None
+    kw = {p: [_cell(rows[c], i) for i in range(n)] for p, c in sources.items()}
+    texts = [completion_text(c) for c in completions]
+    try: out = self.fn.batch(texts, **kw)
+    except ARGUMENT_ERRORS: raise
+    except Exception: return None   # scored again one completion at a time, where each failure is counted and reported
+    if not isinstance(out, (list, tuple)) or len(out) != n: return None
+    self.calls += n
+    values = [as_float(v) for v in out]
+    return [v if v is not None and math.isfinite(v) else
+            self._failed(f"returned {r!r}", t, {k: _cell(col, i) for k, col in rows.items()})
+            for i, (v, r, t) in enumerate(zip(values, out, texts))]
 
 # %% ../nbs/00_core.ipynb #b203bdd1
 @patch

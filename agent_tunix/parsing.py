@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 # %% auto #0
 __all__ = ['MAX_DIGITS', 'MAX_EXPONENT', 'ANSWER_TAGS', 'clean_math', 'Number', 'iter_numbers', 'words_to_digits', 'parse_number',
-           'Answer', 'extract_answer', 'normalize_text', 'GroundTruth', 'parse_ground_truth', 'find_numbers']
+           'Answer', 'extract_answer', 'plain_answer', 'normalize_text', 'GroundTruth', 'parse_ground_truth',
+           'find_numbers']
 
 # %% ../nbs/01_parsing.ipynb #78dedf02
 MAX_DIGITS = 100     # a number spelled with more digits than this is unparseable (bounded work)
@@ -179,6 +180,8 @@ def parse_number(text: str # a string meant to hold exactly one number, e.g. "$1
                 ) -> Fraction | None: # its exact value, or None if it is not one readable number
     "Read `text` as one number by value; `None` when it is not exactly one readable number."
     if not isinstance(text, str): raise TypeError(f"parse_number expects a str, got {type(text).__name__}")
+    s = text.strip(_DECORATION)
+    if s.isdigit() and s.isascii() and len(s) <= MAX_DIGITS: return int(s)   # "72", "$72": read at once
     t = clean_math(text).strip(_DECORATION)
     if t.endswith('.'): t = t[:-1].rstrip(_DECORATION)
     if t.startswith('(') and t.endswith(')'): t = t[1:-1].strip()
@@ -388,6 +391,93 @@ def extract_answer(response: str, # the model's completion
     if n is None: return Answer('none', '', 'no_answer')
     if n.value is None: return Answer('last_number', n.text, 'unparseable')
     return Answer('last_number', n.text, 'number', (n.value,), n.percent)
+
+# %% ../nbs/01_parsing.ipynb #cdd5291b
+# A plain number as written in a slot: a minus sign, a dollar sign, digits (or digits in thousands groups), then a
+# decimal part or a whole denominator. Each spelling is one the full reader reads as exactly this value (ASCII only).
+_PLAIN = re.compile(r"(-?)\$?(?:([0-9]{1,30})|([1-9][0-9]{0,2}(?:,[0-9]{3}){1,9}))(?:\.([0-9]{1,30})|/([0-9]{1,30}))?")
+
+def _plain_value(c: str):
+    "The value of `c` when it is a plain number (`_PLAIN`), else None (also for a zero denominator)."
+    if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return int(c)   # "72", as `_read_slot` reads it
+    m = _PLAIN.fullmatch(c)
+    if m is None: return None
+    neg, digits, grouped, dec, den = m.groups()
+    whole = digits or grouped.replace(',', '')
+    if dec is not None: v = Fraction(int(whole + dec), 10 ** len(dec))
+    elif den is not None:
+        if int(den) == 0: return None
+        v = Fraction(int(whole), int(den))
+    else: v = int(whole)
+    return -v if neg else v
+
+# %% ../nbs/01_parsing.ipynb #b980d677
+_PLAIN_WINDOW = 256   # a fast-path slot starts within this many characters of the end (bounded work)
+_AFTER_BOX = frozenset(" \t\r\n$.\\])")   # what may follow a plain `\boxed{N}`: spaces, `$`, `.`, `\]`, `)`
+
+def _plain_in(r: str, s: int, e: int) -> tuple | None:
+    "(text, value) when `r[s:e]` is one plain number between spaces and no longer than a slot is read."
+    if e - s > _MAX_SLOT: return None
+    c = r[s:e].strip()
+    v = _plain_value(c)
+    return None if v is None else (c, v)
+
+def _plain_tag(r: str, lo: int) -> tuple | None:
+    "`…<answer>N</answer>` with only spaces after it."
+    e = r.rfind('</answer>', lo)
+    if e < 0 or (e + 9 < len(r) and not r[e + 9:].isspace()): return None
+    i = r.rfind('<answer>', lo, e)
+    return None if i < 0 else _plain_in(r, i + 8, e)
+
+def _plain_hash(r: str, lo: int) -> tuple | None:
+    "`… #### N` with only spaces after it (the slot is the rest of the line)."
+    i = r.rfind('####', lo)
+    if i < 0: return None
+    e = r.find('\n', i + 4)
+    if e < 0: e = len(r)
+    elif not r[e:].isspace(): return None
+    return _plain_in(r, i + 4, e)
+
+def _plain_boxed(r: str, lo: int) -> tuple | None:
+    "`… \\boxed{N}` followed only by spaces, `$`, `.`, `\\]` or `)`."
+    i = max(r.rfind('\\boxed', lo), r.rfind('\\fbox', lo))
+    if i < 0 or not r.startswith('\\boxed{', i): return None
+    e = r.find('}', i + 7, i + 6 + _MAX_SLOT)
+    if e < 0 or not _AFTER_BOX.issuperset(r[e + 1:]): return None
+    return _plain_in(r, i + 7, e)
+
+# %% ../nbs/01_parsing.ipynb #b7ce2bd8
+def _plain_answer_is(r: str, lo: int) -> tuple | None:
+    "`… the answer is N.` as the last slot: the last 'answer' states it, and no other kind of slot starts after it."
+    k = r.rfind('nswer', lo)
+    if k < 1 or r.find('NSWER', k) >= 0: return None
+    m = _ANSWER_IS.match(r, k - 1)
+    if m is None: return None
+    a = m.start()
+    if r.find('<answer>', a) >= 0 or r.find('\\boxed', a) >= 0 or r.find('\\fbox', a) >= 0 or r.find('####', a) >= 0: return None
+    s = m.end()
+    while s < len(r) and r[s] in ' \t\r\n*:': s += 1
+    e = _STATEMENT_END.search(r, s, s + _MAX_SLOT)
+    return _plain_in(r, s, e.start() if e else min(len(r), s + _MAX_SLOT))
+
+def _no_made_up_turn(r: str) -> bool:
+    "Whether no made-up turn cuts `r`: each needs a colon, `|` or `_` (one fast scan each); the patterns run only then."
+    if not ((':' in r or '：' in r) or '|' in r or '_' in r): return True
+    return _USER_TURN.search(r) is None and _NEXT_TURN.search(r) is None
+
+# %% ../nbs/01_parsing.ipynb #b8c1ffc0
+_PLAIN_KINDS = (('answer_tag', _plain_tag), ('hash', _plain_hash), ('boxed', _plain_boxed), ('answer_is', _plain_answer_is))
+
+def plain_answer(response: str, # the model's completion
+                 tags: tuple = ANSWER_TAGS, # the answer tags (only the default tags have a fast path)
+                ) -> tuple | None: # (source, text, value), as `extract_answer` reads them; None when not sure
+    "The answer of `response` when its last slot holds one plain number that no other rule reads otherwise: the fast path."
+    if type(response) is not str or (tags is not ANSWER_TAGS and tags != ANSWER_TAGS): return None
+    lo = max(0, len(response) - _PLAIN_WINDOW)
+    for source, kind in _PLAIN_KINDS:
+        found = kind(response, lo)
+        if found is not None: return (source, *found) if _no_made_up_turn(response) else None
+    return None
 
 # %% ../nbs/01_parsing.ipynb #4635ff3c
 _NOT_A_NUMBER = frozenset({'', 'nan', '+nan', '-nan', 'inf', '+inf', '-inf', 'infinity', '+infinity',

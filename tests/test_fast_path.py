@@ -1,0 +1,156 @@
+"""The fast path (`parsing.plain_answer`, used by `check_answer`) gives the full path's answer, score and reason, or defers.
+
+Completions are generated around the fast path's pattern: each kind of slot with plain numbers and near misses of a
+plain number (decimal commas, `+5`, `1e3`, `3/0`, Unicode digits and minus, units, hedges, long digit strings), text
+after the slot that may or may not start another slot, and made-up turns before it. The full path is the same reward
+with `plain_answer` switched off."""
+from contextlib import contextmanager
+from unittest import mock
+
+import numpy as np
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+import agent_tunix.rewards as rewards
+from agent_tunix.core import batch_reward
+from agent_tunix.parsing import extract_answer, plain_answer
+from agent_tunix.rewards import check_answer, check_answer_batch, check_answer_details
+
+SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@contextmanager
+def full_path():
+    "Score with the fast path switched off: every completion goes through `extract_answer`."
+    with mock.patch.object(rewards, "plain_answer", lambda *a, **k: None):
+        yield
+
+
+plain_numbers = st.one_of(
+    st.integers(-10**6, 10**6).map(str),
+    st.integers(0, 10**9).map(lambda n: f"{n:,}"),                               # thousands groups
+    st.tuples(st.integers(-999, 999), st.integers(0, 999)).map(lambda t: f"{t[0]}.{t[1]}"),
+    st.tuples(st.integers(0, 99), st.integers(0, 12)).map(lambda t: f"{t[0]}/{t[1]}"),  # a zero denominator too
+    st.integers(0, 10**5).map(lambda n: f"${n:,}"),
+    st.integers(0, 10**5).map(lambda n: f"-${n}"),
+)
+near_misses = st.sampled_from([
+    "12,34", "0,5", "1,2345", "1,000.", "1.", ".5", "+5", "1e3", "5%", "1 000", "\u22125", "$-5", "- 5", "5 -",
+    "\u0663", "\uff15", "4 or 5", "4, 5", "18 dollars", "eighteen", "x = 5", r"\frac{1}{2}", r"\sqrt{4}", "2^{10}",
+    "3!", "9" * 101, "1" + "0" * 99, "1/0", "0/0", "5\u200b", "\u200b5", "1\u00a0000", "5.5.5", "--5", "(5)", "**5**",
+    "5 /2", "1,000,000,0000", "",
+])
+spaces = st.sampled_from(["", " ", "\n", "  \n ", "\t", "\u2009", "\u00a0", "\x0b", "\u3000", " " * 2100])
+number_text = st.one_of(plain_numbers, near_misses)
+
+fragments = st.sampled_from([
+    "Tom has 3 apples. ", "3 + 4 = 7. ", "The answer is 6. ", "the answer is correct. ", "ANSWER: 9 ", "Answer = 4 ",
+    "\n", " ", "#### 8\n", r"\boxed{5} ", r"\fbox{5} ", "<answer>2</answer>", "<answer>", "</answer>", "User: hi ",
+    "\nUser: what? ", "\nHuman: ok\n", "\nQuestion: how many?\n", "\nQ: next?\n", "\nProblem: more\n", "<|user|>",
+    "<start_of_turn>user\n", "<|im_start|>user\n", "Step 1: add. ", "a|b ", "x_1 ", "<reasoning>", "</reasoning>",
+    "$", "}", "{", "\u200b", "nswer", "NSWER", "**", "50% ", "1,000 ",
+])
+prefix = st.lists(fragments, max_size=8).map("".join)
+suffix = st.sampled_from(["", " ", "\n\n", "$.", "$", ".", r"\]", ")", " I hope it is correct.", "\nUser: thanks",
+                          "\nQuestion: next?", "<answer>", " wait", "}", "\n#### 5", r" \boxed{3}", " The answer is 7.",
+                          " answer", "\n\n  \t", "%", " dollars", "<|user|>"])
+
+
+@st.composite
+def completions(draw):
+    "A completion whose last slot is one of the fast path's kinds (or a near miss of one), with text around it."
+    n = draw(number_text)
+    a, b = draw(spaces), draw(spaces)
+    slot = draw(st.sampled_from([
+        f"<answer>{a}{n}{b}</answer>", f"<answer>{n}", f"#### {n}{b}", f"####{a}{n}", f"\\boxed{{{a}{n}{b}}}",
+        f"\\boxed {n}", f"\\fbox{{{n}}}", f"The answer is {n}.", f"So the final answer is:{a}**{n}**", f"Answer: {n}{b}",
+        f"ANSWER IS {n}", f"the answer is {a}{n}", f"</answer>{n}</answer>", f"<answer>{n}</answer></answer>",
+    ]))
+    return draw(prefix) + slot + draw(suffix)
+
+
+def _truths(text: str) -> list:
+    "Ground truths around an answer: its own text (correct), near and far numbers, percent, symbolic and text truths."
+    out = ["72", "-3", "12.5", "0", "1,000", "3/4", "50%", r"\sqrt{2}", "2, -2", "Paris", "NaN", "#### 7"]
+    a = extract_answer(text)
+    if a.status == "number":
+        v = a.value
+        out += [a.text, str(v), f"{float(v) * 1.05!r}", f"{float(v) * 100!r}%", str(v + 1)]
+    return out
+
+
+def _same_as_full_reader(text: str):
+    got = plain_answer(text)
+    if got is None: return
+    a = extract_answer(text)
+    assert (a.source, a.text, a.status, a.values, a.percent, a.alt) == (got[0], got[1], "number", (got[2],), False, ()), (text, got, a)
+
+
+@SETTINGS
+@given(completions())
+@example("<reasoning>r</reasoning><answer>72</answer>")
+@example("#### 72\n\nQuestion: Jo has 8 pens.\nAnswer: #### 8")
+@example("The answer is 9.\nUser: and now?\n#### 10")
+@example("<answer>" + " " * 2100 + "5</answer>")
+@example("THE ANSWER IS 4. The answer is 5.")
+@example("####\n0")
+@example("The answer is 5. THE ANSWER IS 4.")
+def test_plain_answer_is_what_extract_answer_reads(text):
+    _same_as_full_reader(text)
+
+
+@SETTINGS
+@given(st.text(alphabet=st.sampled_from(list("0123456789 .,-$/#<>answerANSWER:\n\\boxed{}|_QUuserHuman%")), max_size=80))
+def test_plain_answer_on_random_text(text):
+    _same_as_full_reader(text)
+    _same_as_full_reader("<answer>" + text + "</answer>")
+    _same_as_full_reader("The answer is " + text)
+
+
+@SETTINGS
+@given(completions(), st.data())
+def test_fast_and_full_path_give_the_same_score_and_reason(text, data):
+    truth = data.draw(st.sampled_from(_truths(text)))
+    fast = check_answer_details(text, truth)
+    with full_path():
+        full = check_answer_details(text, truth)
+    assert tuple(fast) == tuple(full), (text, truth, fast, full)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(completions(), min_size=1, max_size=12), st.data())
+def test_the_batch_entry_point_gives_each_completions_score(texts, data):
+    truths = [data.draw(st.sampled_from(_truths(t))) for t in texts]
+    one_by_one = [check_answer(t, g) for t, g in zip(texts, truths)]
+    assert check_answer_batch(texts, truths) == one_by_one
+    lifted = batch_reward(check_answer)
+    assert lifted(["q"] * len(texts), texts, answer=np.array(truths, dtype=object), mode="train") == one_by_one
+    assert lifted.calls == len(texts) and lifted.failures == 0
+    with full_path():
+        assert check_answer_batch(texts, truths) == one_by_one
+
+
+def test_the_common_shapes_take_the_fast_path():
+    "The fast path is used (so the comparisons above compare two paths), for each kind of slot."
+    shapes = {"<reasoning>2 + 2 = 4</reasoning>\n<answer>4</answer>\n": ("answer_tag", "4", 4),
+              "2 + 2 = 4\n#### 4": ("hash", "4", 4),
+              r"So the answer is $\boxed{4}$.": ("boxed", "4", 4),
+              "2 + 2 = 4. The answer is 4.": ("answer_is", "4", 4),
+              "The answer is $1,234.50. I hope it is correct.": ("answer_is", "$1,234.50", 2469 / 2)}
+    for text, want in shapes.items():
+        assert plain_answer(text) == want, text
+    with mock.patch.object(rewards, "extract_answer", side_effect=AssertionError("full path taken")):
+        assert [check_answer(t, "4") for t in list(shapes)[:4]] == [1.0] * 4
+        assert check_answer_batch(list(shapes)[:4], ["4"] * 4) == [1.0] * 4
+
+
+def test_the_lifted_reward_scores_a_batch_in_one_call():
+    calls = []
+    real = check_answer_batch
+    def spy(responses, ground_truth):
+        calls.append(len(responses))
+        return real(responses, ground_truth)
+    with mock.patch.object(check_answer, "batch", spy):
+        lifted = batch_reward(check_answer)
+        scores = lifted(["q"] * 3, ["<answer>4</answer>", "#### 5", "I think it is four"], answer=np.array(["4"] * 3))
+    assert scores == [1.0, 0.0, 0.0] and calls == [3]
