@@ -94,7 +94,7 @@ def _projection_paths(model: nnx.Module) -> list[str]:
 
 def _all_zero(x) -> bool:
     "True when `x` is a concrete array of zeros (False for a traced one, as under `nnx.eval_shape`)."
-    return not isinstance(x, jax.core.Tracer) and not np.any(np.asarray(x))
+    return not isinstance(x, jax.core.Tracer) and not bool(jnp.any(x))   # on the device: no copy of the weight to the host
 
 def _alternatives(pattern: str) -> list[str]:
     "The top-level `|` alternatives of a regex (those outside brackets and groups)."
@@ -123,6 +123,10 @@ def _check_adapters(model: nnx.Module, spec: LoraSpec, family: str | None):
     dead = [a for a in _alternatives(pattern) if spec.module_path and not any(re.fullmatch(a, p) for p in paths)]
     if dead: warnings.warn(f"LoRA module_path parts {dead} reach no layer of this {family or 'model'} (it adapts {len(paths)} layers, "
                            f"e.g. {paths[0]}; its projection names: {sorted({p.rsplit('/', 1)[-1] for p in layers})})", stacklevel=3)
+    kinds = {k for k, names in LORA_TARGETS.get(family, {}).items() for p in paths if p.rsplit("/", 1)[-1] in names}
+    if spec.module_path and family in LORA_TARGETS and kinds != set(LORA_KINDS):
+        warnings.warn(f"LoRA module_path adapts only the {', '.join(sorted(kinds)) or 'other'} layers of this {family} model, not its "
+                      f"{', '.join(sorted(set(LORA_KINDS) - kinds))} layers; if that is meant, say so with targets={sorted(kinds)}", stacklevel=3)
     zero = [f"{p}.{w}" for p, m, w in found if _all_zero(getattr(m, w).get_value())]
     if zero: warnings.warn(f"{len(zero)} adapted weights are all zeros in the base model ({', '.join(zero[:3])}{', ...' if len(zero) > 3 else ''}): "
                            "adapters on a zero MLP get no gradient (Tunix's Qwen3 initialises its MLP kernels to zeros); "

@@ -268,6 +268,8 @@ def test_a_pattern_for_another_family_warns_and_one_for_nothing_fails(mesh):
     with pytest.warns(UserWarning, match=r"parts \['\.\*q_einsum', '\.\*kv_einsum', '\.\*attn_vec_einsum'\] reach no layer"):
         lora = apply_lora(base, LoraSpec(module_path=gemma_pattern), mesh=mesh)
     assert all(".mlp." in w for w in adapted_weights(lora)) and len(adapted_weights(lora)) == 6
+    with pytest.warns(UserWarning, match=r"adapts only the attention layers of this qwen3 model, not its mlp layers"):
+        apply_lora(base, LoraSpec(module_path=r".*/(?:q_einsum|q_proj)"), mesh=mesh)   # one group: no dead alternative, but one kind
     with pytest.raises(ValueError, match="reaches no layer of this qwen3 model"):
         apply_lora(base, LoraSpec(module_path="attn/q_proj"), mesh=mesh)   # must match the whole path
 
