@@ -14,8 +14,8 @@ from typing import NamedTuple
 
 # %% auto #0
 __all__ = ['MAX_DIGITS', 'MAX_EXPONENT', 'ANSWER_TAGS', 'clean_math', 'Number', 'iter_numbers', 'words_to_digits', 'parse_number',
-           'Answer', 'extract_answer', 'plain_answer', 'normalize_text', 'GroundTruth', 'parse_ground_truth',
-           'find_numbers']
+           'Answer', 'extract_answer', 'plain_number', 'plain_answer', 'normalize_text', 'GroundTruth',
+           'parse_ground_truth', 'find_numbers']
 
 # %% ../nbs/01_parsing.ipynb #78dedf02
 MAX_DIGITS = 100     # a number spelled with more digits than this is unparseable (bounded work)
@@ -333,6 +333,7 @@ def _first_slot_start(text: str, tags: tuple) -> int:
 def _before_next_turn(text: str, tags: tuple) -> str:
     "The response up to a made-up turn: the user's turn anywhere, or 'Question: … Answer: …' after an answer was given."
     if '\n' not in text and '<' not in text: return text
+    if ':' not in text and '：' not in text and '|' not in text and '_' not in text: return text   # each turn needs one
     m = _USER_TURN.search(text)
     if m: text = text[:m.start()]
     if '\n' not in text or not _NEXT_TURN.search(text): return text
@@ -394,11 +395,13 @@ def extract_answer(response: str, # the model's completion
 
 # %% ../nbs/01_parsing.ipynb #cdd5291b
 # A plain number as written in a slot: a minus sign, a dollar sign, digits (or digits in thousands groups), then a
-# decimal part or a whole denominator. Each spelling is one the full reader reads as exactly this value (ASCII only).
-_PLAIN = re.compile(r"(-?)\$?(?:([0-9]{1,30})|([1-9][0-9]{0,2}(?:,[0-9]{3}){1,9}))(?:\.([0-9]{1,30})|/([0-9]{1,30}))?")
+# decimal part or a whole denominator, then at most one lower-case word (a unit: `18 dollars`). Each spelling is one the
+# full reader reads as exactly this value (ASCII only; a word is never a number there, since the slot already holds one).
+_PLAIN = re.compile(r"(-?)\$?(?:([0-9]{1,30})|([1-9][0-9]{0,2}(?:,[0-9]{3}){1,9}))(?:\.([0-9]{1,30})|/([0-9]{1,30}))?(?: [a-z]{2,20})?")
 
-def _plain_value(c: str):
-    "The value of `c` when it is a plain number (`_PLAIN`), else None (also for a zero denominator)."
+def plain_number(c: str # an answer or ground truth, e.g. "72", "-3", "12.50", "$1,234", "3/4", "18 dollars"
+                ) -> int | Fraction | None: # its exact value; None unless it is one plain number (and then the full reader decides)
+    "The value of `c` when it is one plain number, the spellings the fast path reads; else None (also for a zero denominator)."
     if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return int(c)   # "72", as `_read_slot` reads it
     m = _PLAIN.fullmatch(c)
     if m is None: return None
@@ -411,16 +414,40 @@ def _plain_value(c: str):
     else: v = int(whole)
     return -v if neg else v
 
+# %% ../nbs/01_parsing.ipynb #7e49ef0b
+# Words a plain hedge may have between its numbers: `4 or 5`, `either 4 or 5`, `between 4 and 5`, `4 (or maybe 5)`.
+_HEDGE_WORDS = frozenset({"or", "and", "either", "between", "maybe", "possibly", "perhaps", "(or", "(and"})
+_HEDGE_NUMBER = re.compile(r"(-?)([0-9]{1,30})(?:\.([0-9]{1,30}))?\)?")   # a number in a hedge, maybe closing a `(`
+
+def _plain_hedge(c: str) -> tuple | None:
+    "The first two distinct values of `c` when it is a plain hedge: numbers, each pair parted by words above; else None."
+    vals, after_number = [], False
+    for tok in c.split(' '):
+        if tok in _HEDGE_WORDS:
+            after_number = False
+            continue
+        m = None if after_number else _HEDGE_NUMBER.fullmatch(tok)   # two numbers in a row are one to the reader (`1 000`)
+        if m is None: return None
+        neg, whole, dec = m.groups()
+        v = int(whole) if dec is None else Fraction(int(whole + dec), 10 ** len(dec))
+        v = -v if neg else v
+        if v not in vals: vals.append(v)
+        after_number = True
+    return tuple(vals[:2]) if len(vals) > 1 else None   # one value said twice is a number: the full reader decides
+
 # %% ../nbs/01_parsing.ipynb #b980d677
 _PLAIN_WINDOW = 256   # a fast-path slot starts within this many characters of the end (bounded work)
 _AFTER_BOX = frozenset(" \t\r\n$.\\])")   # what may follow a plain `\boxed{N}`: spaces, `$`, `.`, `\]`, `)`
 
 def _plain_in(r: str, s: int, e: int) -> tuple | None:
-    "(text, value) when `r[s:e]` is one plain number between spaces and no longer than a slot is read."
+    "(text, values) when `r[s:e]` is one plain number (or a plain hedge) between spaces, no longer than a slot is read."
     if e - s > _MAX_SLOT: return None
     c = r[s:e].strip()
-    v = _plain_value(c)
-    return None if v is None else (c, v)
+    if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return c, (int(c),)   # "72": the commonest answer, at once
+    v = plain_number(c)
+    if v is not None: return c, (v,)
+    vals = _plain_hedge(c)
+    return None if vals is None else (c, vals)
 
 def _plain_tag(r: str, lo: int) -> tuple | None:
     "`…<answer>N</answer>` with only spaces after it."
@@ -460,23 +487,18 @@ def _plain_answer_is(r: str, lo: int) -> tuple | None:
     e = _STATEMENT_END.search(r, s, s + _MAX_SLOT)
     return _plain_in(r, s, e.start() if e else min(len(r), s + _MAX_SLOT))
 
-def _no_made_up_turn(r: str) -> bool:
-    "Whether no made-up turn cuts `r`: each needs a colon, `|` or `_` (one fast scan each); the patterns run only then."
-    if not ((':' in r or '：' in r) or '|' in r or '_' in r): return True
-    return _USER_TURN.search(r) is None and _NEXT_TURN.search(r) is None
-
 # %% ../nbs/01_parsing.ipynb #b8c1ffc0
 _PLAIN_KINDS = (('answer_tag', _plain_tag), ('hash', _plain_hash), ('boxed', _plain_boxed), ('answer_is', _plain_answer_is))
 
 def plain_answer(response: str, # the model's completion
                  tags: tuple = ANSWER_TAGS, # the answer tags (only the default tags have a fast path)
-                ) -> tuple | None: # (source, text, value), as `extract_answer` reads them; None when not sure
-    "The answer of `response` when its last slot holds one plain number that no other rule reads otherwise: the fast path."
+                ) -> tuple | None: # (source, text, values), as `extract_answer` reads them; None when not sure
+    "The answer of `response` when its last slot holds one plain number (or a plain hedge) that no other rule reads otherwise."
     if type(response) is not str or (tags is not ANSWER_TAGS and tags != ANSWER_TAGS): return None
     lo = max(0, len(response) - _PLAIN_WINDOW)
     for source, kind in _PLAIN_KINDS:
         found = kind(response, lo)
-        if found is not None: return (source, *found) if _no_made_up_turn(response) else None
+        if found is not None: return (source, *found) if _before_next_turn(response, tags) is response else None
     return None
 
 # %% ../nbs/01_parsing.ipynb #4635ff3c

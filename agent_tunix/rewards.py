@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from ._base import is_number
 from .core import COLUMN_ALIASES, RewardArgumentError, RewardTypeError, logger, register_reward_function
-from .parsing import ANSWER_TAGS, extract_answer, find_numbers, normalize_text, parse_ground_truth, parse_number, plain_answer
+from .parsing import (ANSWER_TAGS, GroundTruth, extract_answer, find_numbers, normalize_text, parse_ground_truth,
+                                parse_number, plain_answer, plain_number)
 from .symbolic import has_algebra, needs_symbolic, symbolic_equal
 
 # %% auto #0
@@ -137,6 +138,9 @@ _SLOTS = ("answer_tag", "boxed", "hash", "answer_is")
 @lru_cache(maxsize=8192)
 def _read_truth(truth: str) -> tuple:
     "(parsed ground truth, its answer text, whether that is symbolic): `#### 72` -> (…, '72', False); one cache lookup a call."
+    v = plain_number(truth) if truth[-1:].isdigit() else None
+    if v is not None:   # "72", "-3", "12.5", "$1,000", "3/4": what the rules below make of a plain number, at once
+        return GroundTruth("number", v if type(v) is int or v.denominator != 1 else int(v), truth), truth, False
     g = extract_answer(truth)
     slot = g.text if g.source in _SLOTS else truth.strip()
     plain = parse_number(slot) is not None and not has_algebra(slot) and slot[:1] not in "([{"  # `1,22`, not `(1,2)`
@@ -160,7 +164,8 @@ def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
     truth, slot, symbolic = _read_truth(truth_text)
     if truth.kind == "number" and not symbolic:   # the common case first: one plain number in the last slot
         fast = plain_answer(response, tags)
-        if fast is not None: return _score_value(fast[2], fast[1], truth)
+        if fast is not None and not (fast[1][-1].isalpha() and has_algebra(fast[1])):   # `18 pi` is symbolic
+            return _score_value(fast[2][0], fast[1], truth) if len(fast[2]) == 1 else (0.0, "hedge", fast[1][:200])
     a = extract_answer(response, tags)
     if symbolic: return _score_symbolic(a, response, slot, truth)
     if truth.kind == "invalid": return 0.0, "gold_invalid", None
@@ -207,8 +212,8 @@ def check_answer_batch(responses: list, # the completions' texts
             truth, _, symbolic = _read_truth(g)
             if truth.kind == "number" and not symbolic:
                 fast = plain_answer(r)
-                if fast is not None:
-                    out.append(_score_value(fast[2], fast[1], truth)[0])
+                if fast is not None and not (fast[1][-1].isalpha() and has_algebra(fast[1])):
+                    out.append(_score_value(fast[2][0], fast[1], truth)[0] if len(fast[2]) == 1 else 0.0)
                     continue
         out.append(_score_answer(r, g, ANSWER_TAGS, None)[0])
     return out
@@ -231,11 +236,16 @@ _TAG_SPLIT = re.compile(f"({_TAG.pattern})")   # the same, kept as a part by `sp
 def _layout(text: str) -> str:
     "`text` without the whitespace next to its tags: line breaks and spaces between or inside tags are layout (linear)."
     if "<" not in text: return text
-    parts, pos = [], 0
-    for m in _TAG.finditer(text):
-        seg = text[pos:m.start()]
+    parts, pos, i = [], 0, text.find("<")
+    while i >= 0:   # the tags, left to right, as `_TAG.finditer` finds them: a tag starts at a '<'
+        m = _TAG.match(text, i)
+        if m is None:
+            i = text.find("<", i + 1)
+            continue
+        seg = text[pos:i]
         parts += [seg.strip() if pos else seg.rstrip(), m.group()]
         pos = m.end()
+        i = text.find("<", pos)
     parts.append(text[pos:].lstrip() if pos else text)
     return "".join(parts)
 
@@ -314,14 +324,18 @@ def match_format_details(response: str, # the model's completion
                          metadata: dict | None = None, # the dataset row; may supply `expected_format`
                         ) -> RewardDetails: # score in {0, 0.5, 1} with reason format_exact / format_partial / format_none
     "Score how well `response` ends in `expected_format`, with the reason."
+    return RewardDetails(*_format_score(response, expected_format, metadata))
+
+def _format_score(response: str, expected_format, metadata) -> tuple:
+    "(score, reason) for `match_format_exactly`; tuples keep the hot path cheap."
     expected_format = from_metadata(expected_format, metadata, ("expected_format",), "match_format_exactly", DEFAULT_FORMAT)
     tpl = parse_format(expected_format)
     r = response_string(response, "match_format_exactly").strip()
     if tpl.tagged: r = _layout(r)
     found, typed = _exact(r, tpl)
-    if found and typed: return RewardDetails(1.0, "format_exact")
-    if found or _in_order(r, tpl): return RewardDetails(0.5, "format_partial")
-    return RewardDetails(0.0, "format_none")
+    if found and typed: return 1.0, "format_exact"
+    if found or _in_order(r, tpl): return 0.5, "format_partial"
+    return 0.0, "format_none"
 
 @register_reward_function("match_format_exactly")
 def match_format_exactly(response: str, # the model's completion
@@ -330,7 +344,7 @@ def match_format_exactly(response: str, # the model's completion
                          metadata: dict | None = None, # the dataset row; may supply `expected_format`
                         ) -> float: # range: {0.0, 0.5, 1.0}
     "1.0 if the response ends in the expected format, 0.5 if it nearly does, else 0.0."
-    return match_format_details(response, expected_format, prompt, metadata).score
+    return _format_score(response, expected_format, metadata)[0]
 
 match_format_exactly.details = match_format_details
 match_format_exactly.reasons = ("format_exact", "format_partial", "format_none")
@@ -410,5 +424,5 @@ def combined_reward(response: str, # the model's completion
     "`alpha * match_format_exactly + beta * check_answer`."
     for name, w in (("alpha", alpha), ("beta", beta)):
         if not is_number(w): raise RewardArgumentError(f"combined_reward: {name} must be a finite number (a weight), got {w!r}")
-    return (float(alpha) * match_format_exactly(response, expected_format, metadata=metadata)
-            + float(beta) * check_answer(response, ground_truth, metadata=metadata))
+    return (float(alpha) * _format_score(response, expected_format, metadata)[0]
+            + float(beta) * _score_answer(response, ground_truth, ANSWER_TAGS, metadata)[0])

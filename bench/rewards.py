@@ -23,6 +23,10 @@ What is measured
 * ROLLOUTS: the same functions of ours on GRPO-shaped rows from `agent_tunix.analysis.simulate_rollouts`
   (the seeded generator the notebooks, tests and bench/score.py share), with the share scored 1.0 per
   kind of completion.
+* BATCH: `check_answer_batch` over the whole corpus in one call, and the lifted `batch_reward(check_answer)`
+  (which calls `check_answer.batch` once per batch) in batches of 64.
+* GOALS: the ratios the speed goals name (check_answer vs the demo per length bucket and on the corpus,
+  combined_reward vs the demo, check_answer vs Math-Verify), with the load average.
 
 All rates are completions per second, single process, single thread, measured with
 `time.perf_counter` after a warm-up pass; with `--repeat k` the best of k passes is reported.
@@ -618,7 +622,8 @@ def scaling_functions(fns, ours) -> dict:
 
 
 def measure_scaling(scal_fns, comps, golds, pool, a):
-    """Per-call time by completion length: the corpus' length classes, then 1 MB completions."""
+    """Per-call time by completion length: the corpus' length classes, then 1 MB completions.
+    Returns {group: {function: seconds per call}}."""
     print()
     print("SCALING WITH LENGTH (best pass, per completion; µs/KB = µs per 1,000 chars)")
     buckets = defaultdict(list)
@@ -634,6 +639,7 @@ def measure_scaling(scal_fns, comps, golds, pool, a):
     }
     groups = [(b, buckets[b]) for b in ("<1k", "1k-10k", "10k-100k") if buckets[b]]
     groups += list(synth.items())
+    times = {}   # group -> {function: seconds per call}
     hdr = "".join(f"{k.replace('(baseline A)', '').replace('ours ', '').strip()[:22]:>24}" for k in scal_fns)
     print(f"  {'group':<26}{'rows':>7}{'mean chars':>12}{hdr}")
     print(f"  {'':<45}" + "".join(f"{'µs/call  µs/KB':>24}" for _ in scal_fns))
@@ -641,9 +647,11 @@ def measure_scaling(scal_fns, comps, golds, pool, a):
         if len(items) > 3000:
             items = random.Random(a.seed + 3).sample(items, 3000)
         mlen = sum(len(c) for c, _ in items) / len(items)
-        cells = [_cell(time_group(fn, items, min_time=0.2 if len(items) > 1 else 0.05), mlen)
-                 for fn in scal_fns.values()]
+        secs = {name: time_group(fn, items, min_time=0.2 if len(items) > 1 else 0.05) for name, fn in scal_fns.items()}
+        times[gname] = secs
+        cells = [_cell(x, mlen) for x in secs.values()]
         print(f"  {gname:<26}{len(items):>7,}{mlen:>12,.0f}" + "".join(f"{c:>24}" for c in cells), flush=True)
+    return times
 
 
 # Adversarial shapes (repeated tags, no closing tag) at growing sizes, to expose super-linear
@@ -790,6 +798,55 @@ def measure_rollouts(ours, a):
     print("  check_answer == 1.0 by kind: " + ", ".join(f"{k} {sum(v) / len(v):.1%} ({len(v)})" for k, v in by_kind.items()))
 
 
+def measure_batch(comps, golds, demo_rate, a):
+    """The batch entry points on the whole corpus: `check_answer_batch` (one call for all completions) and the lifted
+    `check_answer` a trainer calls (`batch_reward`, which calls `check_answer.batch` once per batch of 64). Returns rates."""
+    try:
+        from agent_tunix.core import batch_reward
+        from agent_tunix.rewards import check_answer, check_answer_batch
+    except ImportError:   # an older agent_tunix without a batch entry point
+        return {}
+    lifted, k = batch_reward(check_answer), 64
+    runs = {"ours check_answer_batch (one call)": lambda: check_answer_batch(comps, golds),
+            "ours batch_reward(check_answer), batches of 64": lambda: [
+                lifted(None, comps[i:i + k], answer=golds[i:i + k]) for i in range(0, len(comps), k)]}
+    rates = {}
+    for name, run in runs.items():
+        best = float("inf")
+        for _ in range(max(1, a.repeat)):
+            gc.collect()
+            t0 = time.perf_counter()
+            run()
+            best = min(best, time.perf_counter() - t0)
+        rates[name] = len(comps) / best
+    print()
+    print("BATCH ENTRY POINTS (whole corpus, best pass)")
+    for name, r in rates.items():
+        print(f"  {name:<50}{fmt_rate(r):>12} completions/s   {r / demo_rate:6.2f}x demo check_answer")
+    return rates
+
+
+def print_goals(rates, mv, times):
+    """The speed goals in one place: check_answer vs the demo per length bucket, combined_reward vs the demo,
+    check_answer vs Math-Verify, with the load average they were measured under."""
+    demo, ours = "demo check_answer (baseline A)", "ours check_answer"
+    if ours not in rates:
+        return
+    print()
+    print(f"GOALS (load average now: {' '.join(f'{x:.2f}' for x in os.getloadavg())})")
+    for b in ("<1k", "1k-10k", "10k-100k"):
+        if b in times:
+            r = times[b][demo] / times[b][ours]
+            print(f"  check_answer / demo check_answer, {b:<9} {r:7.2f}x   (goal >= 1.0x) {'met' if r >= 1.0 else 'NOT met'}")
+    r = rates[ours] / rates[demo]
+    print(f"  check_answer / demo check_answer, corpus    {r:7.2f}x   (goal >= 1.0x) {'met' if r >= 1.0 else 'NOT met'}")
+    r = rates["ours combined_reward(tags)"] / rates[demo]
+    print(f"  combined_reward / demo check_answer, corpus {r:7.2f}x   (goal >= 0.6x) {'met' if r >= 0.6 else 'NOT met'}")
+    if mv:
+        r = rates[ours] / rates["Math-Verify verify(parse(g), parse(r)) (B)"]
+        print(f"  check_answer / Math-Verify, corpus          {r:7.0f}x   (goal >= 200x) {'met' if r >= 200 else 'NOT met'}")
+
+
 # ---------------------------------------------------------------------------------------------
 def main(argv=None):
     a = parse_args(argv)
@@ -808,7 +865,7 @@ def main(argv=None):
     print_ratios(rates, mv, sub_rates, ours)
 
     scal_fns = scaling_functions(fns, ours)
-    measure_scaling(scal_fns, comps, golds, pool, a)
+    times = measure_scaling(scal_fns, comps, golds, pool, a)
     measure_adversarial(scal_fns)
     if mv:
         print_math_verify_scaling(mv, comps)
@@ -817,6 +874,9 @@ def main(argv=None):
     if mv and ours:
         print_agreement(results["ours check_answer"], mv, cats, comps, golds)
     measure_rollouts(ours, a)
+    if ours:
+        measure_batch(comps, golds, rates["demo check_answer (baseline A)"], a)
+    print_goals(rates, mv, times)
 
     print()
     print(f"total wall time {time.perf_counter() - T0:.1f}s; load average at end: "

@@ -33,15 +33,26 @@ plain_numbers = st.one_of(
     st.tuples(st.integers(0, 99), st.integers(0, 12)).map(lambda t: f"{t[0]}/{t[1]}"),  # a zero denominator too
     st.integers(0, 10**5).map(lambda n: f"${n:,}"),
     st.integers(0, 10**5).map(lambda n: f"-${n}"),
+    st.tuples(st.integers(-99, 10**4), st.sampled_from(["dollars", "apples", "km", "pi", "sin", "or", "and", "million",
+                                                         "hundred", "infinity", "exp", "ln", "cents", "minutes", "seconds",
+                                                         "hours", "s", "e", "ex", "percent"])).map(lambda t: f"{t[0]} {t[1]}"),
 )
+hedge_words = st.sampled_from(["or", "and", "either", "between", "maybe", "possibly", "perhaps", "(or", "(and", "or maybe",
+                               "hours", "minutes", "cents", "s", "dollars and", "or five", "and a half", "x", "", "=", "+"])
+hedges = st.lists(st.one_of(st.integers(-50, 50).map(str), st.sampled_from(["4.5", "4)", "-0", "1 000", "4%"]), hedge_words),
+                  min_size=1, max_size=6).map(" ".join)
 near_misses = st.sampled_from([
     "12,34", "0,5", "1,2345", "1,000.", "1.", ".5", "+5", "1e3", "5%", "1 000", "\u22125", "$-5", "- 5", "5 -",
     "\u0663", "\uff15", "4 or 5", "4, 5", "18 dollars", "eighteen", "x = 5", r"\frac{1}{2}", r"\sqrt{4}", "2^{10}",
     "3!", "9" * 101, "1" + "0" * 99, "1/0", "0/0", "5\u200b", "\u200b5", "1\u00a0000", "5.5.5", "--5", "(5)", "**5**",
-    "5 /2", "1,000,000,0000", "",
+    "5 /2", "1,000,000,0000", "", "2 hours 30 minutes", "72 dollars and 50 cents", "18 Dollars", "18  km", "1 pi",
+    "3 x", "5 or 6", "5 e5", "5e5 km", "18 dollars.", "18 dollars!",
 ])
 spaces = st.sampled_from(["", " ", "\n", "  \n ", "\t", "\u2009", "\u00a0", "\x0b", "\u3000", " " * 2100])
-number_text = st.one_of(plain_numbers, near_misses)
+plain_hedges = st.tuples(st.sampled_from(["", "either ", "between "]), st.integers(-9, 9), st.sampled_from(
+    [" or ", " and ", " or maybe ", " (or ", " or possibly ", " and perhaps ", " ", "  ", " or\n"]), st.integers(-9, 9),
+    st.sampled_from(["", ")", "%", " or 3", " and 4.5", " s"])).map(lambda t: f"{t[0]}{t[1]}{t[2]}{t[3]}{t[4]}")
+number_text = st.one_of(plain_numbers, near_misses, hedges, plain_hedges)
 
 fragments = st.sampled_from([
     "Tom has 3 apples. ", "3 + 4 = 7. ", "The answer is 6. ", "the answer is correct. ", "ANSWER: 9 ", "Answer = 4 ",
@@ -53,7 +64,7 @@ fragments = st.sampled_from([
 prefix = st.lists(fragments, max_size=8).map("".join)
 suffix = st.sampled_from(["", " ", "\n\n", "$.", "$", ".", r"\]", ")", " I hope it is correct.", "\nUser: thanks",
                           "\nQuestion: next?", "<answer>", " wait", "}", "\n#### 5", r" \boxed{3}", " The answer is 7.",
-                          " answer", "\n\n  \t", "%", " dollars", "<|user|>"])
+                          " answer", "\n\n  \t", "%", " dollars", "<|user|>", " pi", " e5", " or", " million"])
 
 
 @st.composite
@@ -83,7 +94,8 @@ def _same_as_full_reader(text: str):
     got = plain_answer(text)
     if got is None: return
     a = extract_answer(text)
-    assert (a.source, a.text, a.status, a.values, a.percent, a.alt) == (got[0], got[1], "number", (got[2],), False, ()), (text, got, a)
+    status = "number" if len(got[2]) == 1 else "hedge"
+    assert (a.source, a.text, a.status, a.values, a.percent, a.alt) == (got[0], got[1], status, got[2], False, ()), (text, got, a)
 
 
 @SETTINGS
@@ -132,11 +144,12 @@ def test_the_batch_entry_point_gives_each_completions_score(texts, data):
 
 def test_the_common_shapes_take_the_fast_path():
     "The fast path is used (so the comparisons above compare two paths), for each kind of slot."
-    shapes = {"<reasoning>2 + 2 = 4</reasoning>\n<answer>4</answer>\n": ("answer_tag", "4", 4),
-              "2 + 2 = 4\n#### 4": ("hash", "4", 4),
-              r"So the answer is $\boxed{4}$.": ("boxed", "4", 4),
-              "2 + 2 = 4. The answer is 4.": ("answer_is", "4", 4),
-              "The answer is $1,234.50. I hope it is correct.": ("answer_is", "$1,234.50", 2469 / 2)}
+    shapes = {"<reasoning>2 + 2 = 4</reasoning>\n<answer>4</answer>\n": ("answer_tag", "4", (4,)),
+              "2 + 2 = 4\n#### 4": ("hash", "4", (4,)),
+              r"So the answer is $\boxed{4}$.": ("boxed", "4", (4,)),
+              "2 + 2 = 4. The answer is 4.": ("answer_is", "4", (4,)),
+              "The answer is $1,234.50. I hope it is correct.": ("answer_is", "$1,234.50", (2469 / 2,)),
+              "The answer is either 4 or 5.": ("answer_is", "either 4 or 5", (4, 5))}
     for text, want in shapes.items():
         assert plain_answer(text) == want, text
     with mock.patch.object(rewards, "extract_answer", side_effect=AssertionError("full path taken")):
@@ -154,3 +167,31 @@ def test_the_lifted_reward_scores_a_batch_in_one_call():
         lifted = batch_reward(check_answer)
         scores = lifted(["q"] * 3, ["<answer>4</answer>", "#### 5", "I think it is four"], answer=np.array(["4"] * 3))
     assert scores == [1.0, 0.0, 0.0] and calls == [3]
+
+
+@SETTINGS
+@given(st.one_of(plain_numbers, near_misses))
+@example("$1,000")
+@example("0/5")
+@example("12.0")
+def test_a_plain_ground_truth_is_read_as_the_full_rules_read_it(truth):
+    "`check_answer` reads a plain-number ground truth at once; the reading is what the general rules give."
+    from agent_tunix.parsing import parse_ground_truth, parse_number
+    from agent_tunix.symbolic import has_algebra, needs_symbolic
+    g = extract_answer(truth)
+    slot = g.text if g.source in ("answer_tag", "boxed", "hash", "answer_is") else truth.strip()
+    plain = parse_number(slot) is not None and not has_algebra(slot) and slot[:1] not in "([{"
+    rewards._read_truth.cache_clear()
+    assert rewards._read_truth(truth) == (parse_ground_truth(truth), slot, not plain and needs_symbolic(slot))
+
+
+@SETTINGS
+@given(st.one_of(plain_hedges, hedges, plain_numbers), st.sampled_from(["<answer>{}</answer>", "#### {}", "\\boxed{{{}}}",
+                                                                          "The answer is {}.", "So the answer is {}"]))
+def test_hedges_and_numbers_in_each_kind_of_slot(answer, slot):
+    text = "Adding 2 and 3 gives 5. " + slot.format(answer)
+    _same_as_full_reader(text)
+    for truth in _truths(text):
+        fast = check_answer_details(text, truth)
+        with full_path():
+            assert tuple(fast) == tuple(check_answer_details(text, truth)), (text, truth)
