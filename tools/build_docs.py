@@ -1,442 +1,458 @@
-"""Build the documentation site as static HTML without Quarto, into a folder a browser opens directly.
+"""Build the documentation site: nbdev processes the notebooks, Sphinx (MyST-NB, sphinx-book-theme) renders them.
 
-    python tools/build_docs.py [--out _site_static] [--workers 2] [--no-exec] [--strict] [--only GLOB]
+    python tools/build_docs.py                 # every notebook executed; the site in _docs/ (open _docs/index.html)
+    python tools/build_docs.py --no-exec       # structure only: every page and the API reference, no cell outputs
+    python tools/build_docs.py --only 'guides/*' --out /tmp/site   # a subset (executed), elsewhere
+    python tools/build_docs.py --reuse         # render again what the last run executed (styling, conf.py), seconds
 
-The published site is built by Quarto (`nbdev-docs`, see .github/workflows/deploy.yaml), which cannot be
-installed on our machines. This is the registry-only path, with the same steps nbdev takes:
-
-1. **Execute** every notebook under `nbs/` (sub-folders such as `guides/` and `tutorials/` included) on a
-   copy, with nbdev's notebook runner (execnb, as `nbdev-test` uses it): cells carrying a test flag from
-   `tst_flags` (`notest tpu gpu download`) are skipped, so plots and printed tables land in the outputs. The
-   repository stores notebooks without outputs; the copies are thrown away. A figure a cell leaves open without
-   displaying it (as under `matplotlib.use("Agg")`) is added to that cell's outputs, as Jupyter's inline
-   backend would show it.
-2. **Process** each executed copy with nbdev's own documentation processors (what `nbdev-proc-nbs` applies:
-   frontmatter, `#| hide`/`#| export` cells dropped, `show_doc` cells added for exported names), except
-   that cells are not re-executed: the full run already rendered its `show_doc` cells, and only those without
-   output are run, in a fresh shell holding the notebook's module (the ones nbdev adds, one per call of a cell
-   holding several `show_doc` calls — a cell shows only its last — and all of them under `--no-exec`). Cell
-   metadata is then stripped and Quarto's cell options (`echo`, `output`, `include`) become nbconvert tags.
-3. **Render** each notebook to a standalone page with nbconvert (images embedded), add a navigation sidebar
-   with relative links to every page, and turn links into the published site (`doc_host`/`doc_baseurl`,
-   which nbdev writes for every backticked name) into relative links; a link to a method without its own
-   entry points at its class. `names.html` lists every name in each module's `__all__`, linked to its entry.
-
-`--no-exec` skips step 1: every page, API reference included, in seconds, without notebook outputs.
-`--only 'guides/*'` builds a subset. A notebook that fails to execute still gets a page (its outputs up to
-the failing cell); the failure is reported, and `--strict` makes it an error. The page of `nbs/NN_name.ipynb`
-is `name.html`, as on the published site; `index.ipynb` is the home page `index.html`. `pages.json` in the
-output folder maps each notebook to its page.
+1. **Execute and process.** Each notebook under `nbs/` (found by nbdev's own glob, so new notebooks and folders
+   come in by themselves) goes through nbdev's documentation processors, the ones `nbdev-proc-nbs` applies:
+   frontmatter, `show_doc` for every exported name, `#| hide`/`#| export` cells dropped, doc links. In the
+   full build the processor that runs `show_doc` cells runs *every* cell instead, in one shell, in order, in a
+   fresh process per notebook, skipping the cells `nbdev-test` skips (`tst_flags`): one execution per notebook.
+   A cell that raises or runs past `--cell-timeout` fails the build, naming the notebook and the cell.
+   Outputs are tidied as a terminal would show them: progress bars redrawn with `\\r` keep their last line,
+   figures a cell created but never displayed are shown, machine paths and float noise are removed.
+2. **Stage** the processed notebooks as MyST-NB sources (under `build/docs/src`, one page per notebook, named by
+   its path under `nbs/`, so launch buttons open the repository's notebook): `show_doc` output becomes page
+   content, nbdev's links into the published site become links between pages, source links get their line,
+   tutorials and guides get "Open in Colab" / "Run on Kaggle" links, and the home page gets the navigation
+   (sections and their order: `NAV` in docs/conf.py).
+3. **Render** with Sphinx (configuration: docs/conf.py), warnings as errors, into `--out` (default `_docs/`);
+   `pages.json` there maps each notebook to its page.
 """
 from __future__ import annotations
-import argparse, ast, html, json, os, re, shutil, sys, tempfile, time, traceback
+import argparse, ast, fnmatch, json, os, re, shutil, sys, tempfile, time, traceback
 from concurrent.futures import ProcessPoolExecutor
-from fnmatch import fnmatch
 from multiprocessing import get_context
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = {"": "API reference", "guides": "Guides", "tutorials": "Tutorials"}  # folder -> sidebar section
-SECTION_ORDER = ["Home", "Guides", "Tutorials", "API reference"]
-GUIDE_ORDER = ["getting_started", "reward_guide", "training_guide", "faq"]  # guides first in this order
+STAGE = ROOT / "build" / "docs"
+# As under nbdev-test (IN_TEST), on CPU unless told otherwise, without TensorFlow's and absl's log chatter. Progress
+# bars stay on (notebooks check the package's own): their redraws are cut to the final line when pages are staged.
+EXEC_ENV = {"IN_TEST": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "GRPC_VERBOSITY": "ERROR",
+            "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "cpu")}
+SHELL_SETUP = """
+try:
+    import absl.logging as _absl; _absl.set_verbosity(_absl.ERROR); del _absl
+except ImportError: pass
+"""
 
 
-# ---------------------------------------------------------------------------------------------- execute
-def execute_notebook(src: str, dst: str, skip_flags: list, cell_timeout: int) -> tuple:
-    "Run the notebook `src` (cwd: its folder) and write it with outputs to `dst`: (ok, seconds, error)."
-    os.environ["IN_TEST"] = "1"  # as under nbdev-test and nbdev-proc-nbs
-    if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
-    from fastcore.nbio import write_nb
+class NotebookFailed(Exception):
+    "A notebook cell raised or timed out while the docs were built."
+
+
+# ------------------------------------------------------------------------------------------- 1. execute, process
+def _figures_shown(shell, cell, seen: set) -> None:
+    "Show the figures a cell created but never displayed (pyplot figures left open, `Figure`s it bound to a name)."
+    plt = sys.modules.get("matplotlib.pyplot")
+    mfig = sys.modules.get("matplotlib.figure")
+    if mfig is None: return
+    figs = [plt.figure(n) for n in plt.get_fignums()] if plt else []
+    figs += [v for v in list(shell.user_ns.values()) if isinstance(v, mfig.Figure) and id(v) not in seen]
+    shown = any("image/png" in (o.get("data") or {}) for o in cell.get("outputs", []))
+    for fig in dict.fromkeys(figs):  # unique, in order
+        if id(fig) in seen: continue
+        seen.add(id(fig))
+        if not shown:
+            import base64, io
+            buf = io.BytesIO(); fig.savefig(buf, format="png", bbox_inches="tight", dpi=100)
+            from fastcore.xtras import dict2obj
+            cell.outputs.append(dict2obj(dict(output_type="display_data", metadata={},
+                data={"image/png": base64.b64encode(buf.getvalue()).decode(), "text/plain": f"<Figure {id(fig)}>"})))
+    if plt: plt.close("all")
+
+
+def _exec_all(src: Path, skip_flags: list, cell_timeout: int):
+    "An nbdev processor that runs every cell `nbdev-test` runs (instead of only the `show_doc` cells), in order."
     from execnb.shell import CaptureShell
+    from nbdev.process import Processor
+    from nbdev.test import _skip_cell
+
+    class exec_all(Processor):
+        def begin(self):
+            self.k, self.seen = CaptureShell(src), set()
+            self.index = {c.get("id"): i for i, c in enumerate(json.loads(src.read_text(encoding="utf-8"))["cells"])}
+            self.k.run_cell("from nbdev.showdoc import show_doc\n" + SHELL_SETUP)
+            self.skip = _skip_cell(self.nb, skip_flags)
+        def __call__(self, cell):
+            if cell.cell_type != "code" or self.skip(cell): return
+            self.k.cell(cell, timeout=cell_timeout)
+            if self.k.exc:
+                e, first = self.k.exc, next((l for l in cell.source.splitlines() if l.strip() and not l.startswith("#|")), "")
+                tb = "".join(traceback.format_exception(e)) if isinstance(e, BaseException) else str(e)
+                raise NotebookFailed(f"{src.relative_to(ROOT)}: cell {self.index.get(cell.get('id'), '?')} (id {cell.get('id')}, "
+                                     f"`{first.strip()[:80]}`) "
+                                     f"failed: {type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}\n{tb[-3000:]}")
+            for o in cell.outputs:  # nbdev's output processors (strip_ansi, …) expect text, execnb gives lines
+                if isinstance(o.get("text"), list): o["text"] = "".join(o["text"])
+            _figures_shown(self.k, cell, self.seen)
+    return exec_all
+
+
+def _exec_docs():
+    "nbdev's `exec_show_docs` without the cells that merely contain an import: exported cells, imports, `show_doc`."
+    from nbdev.processors import exec_show_docs, _do_eval
+    import nbdev.processors as P
+
+    class exec_docs(exec_show_docs):
+        def __call__(self, cell):
+            if cell.cell_type != "code" or not _do_eval(cell): return
+            trees, sd = cell.parsed_(), P._show_docs(cell.parsed_() or [])
+            if sd or "export" in " ".join(cell.directives_) or all(isinstance(t, (ast.Import, ast.ImportFrom)) for t in trees):
+                super().__call__(cell)
+    return exec_docs
+
+
+def process(src: str, dst: str, execute: bool, skip_flags: list, cell_timeout: int) -> tuple:
+    "Run nbdev's documentation processors over notebook `src` (executing it if `execute`) into `dst`: (seconds, error)."
+    os.environ.update(EXEC_ENV)
+    import warnings
+    warnings.filterwarnings("ignore", "Found cells containing imports")  # nbdev's advice, printed per cell
+    if str(ROOT) not in sys.path: sys.path.insert(0, str(ROOT))
+    from fastcore.nbio import read_nb, write_nb
     from fastcore.xtras import working_directory
     from nbdev.process import NBProcessor
-    from nbdev.test import _skip_cell  # the predicate nbdev-test uses for flags, `eval: false`, skip_exec
-    src, start, err = Path(src), time.time(), ""
-    nb = NBProcessor(src, rm_directives=False, process=True).nb
-    k = CaptureShell(src)
-    try:
-        with working_directory(src.parent):
-            k.run_all(nb, exc_stop=True, preproc=_skip_cell(nb, skip_flags), postproc=_keep_open_figures,
-                      cell_timeout=cell_timeout)
-    except BaseException as e:  # keep the outputs so far; the page still gets built
-        err = (k.prettytb(fname=src) if getattr(k, "exc", None) else "") or "".join(traceback.format_exception(e))
-    write_nb(nb, dst)
-    return not err, time.time() - start, err
-
-
-def _keep_open_figures(cell):
-    "After a cell: figures it left open but never displayed (e.g. under `matplotlib.use('Agg')`) become outputs."
-    plt = sys.modules.get("matplotlib.pyplot")
-    if plt is None or not plt.get_fignums(): return
-    import base64, io
-    for num in plt.get_fignums():
-        fig, buf = plt.figure(num), io.BytesIO()
-        fig.savefig(buf, format="png", bbox_inches="tight")
-        cell.outputs.append(dict(output_type="display_data", metadata={},
-                                 data={"image/png": base64.b64encode(buf.getvalue()).decode(), "text/plain": repr(fig)}))
-        plt.close(fig)
-
-
-# ---------------------------------------------------------------------------------------------- process
-def _procs(module: str | None, name: str):
-    "nbdev's documentation processors, with `exec_show_docs` replaced by `fill_show_docs`."
     from nbdev.processors import FilterDefaults, exec_show_docs
-    from nbdev.process import Processor
-
-    class fill_show_docs(Processor):
-        "Run the `show_doc` cells that have no output: the ones `add_show_docs` inserted, or all under --no-exec."
-        def begin(self):
-            self.k = None
-        def _shell(self):
-            from execnb.shell import CaptureShell
-            from nbdev.config import get_config
-            k = CaptureShell()
-            k.run_cell("from nbdev.showdoc import show_doc")
-            if module:
-                k.run_cell(f"import importlib as _il; _m = _il.import_module('{get_config().lib_name}.{module}')\n"
-                           "globals().update({n: v for n, v in vars(_m).items() if not n.startswith('__')})")
-            return k
-        def __call__(self, cell):
-            if cell.cell_type != "code" or cell.get("outputs") or not _SHOW_DOC.search(cell.source or ""): return
-            if self.k is None: self.k = self._shell()
-            self.k.cell(cell)
-            if self.k.exc:
-                print(f"WARNING: {name}: {cell.source.strip()} failed: {self.k.exc!r}", file=sys.stderr)
-                cell.outputs = []
-
-    return [fill_show_docs if p is exec_show_docs else p for p in FilterDefaults().procs()]
+    t0, src = time.time(), Path(src).resolve()
+    procs = list(FilterDefaults().procs())
+    at = procs.index(exec_show_docs)
+    if execute:  # run the whole notebook where nbdev runs the show_doc cells, before outputs are tidied
+        procs.remove(exec_show_docs)
+        procs.insert(procs.index(next(p for p in procs if getattr(p, "__name__", "") == "add_show_docs")) + 1,
+                     _exec_all(src, skip_flags, cell_timeout))
+    else: procs[at] = _exec_docs()
+    nb = read_nb(src)
+    try:
+        with working_directory(src.parent): NBProcessor(nb=nb, procs=procs, rm_directives="quarto").process()
+    except NotebookFailed as e: return time.time() - t0, str(e)
+    except Exception as e: return time.time() - t0, f"{src.relative_to(ROOT)}: {type(e).__name__}: {e}\n{traceback.format_exc()[-3000:]}"
+    write_nb(nb, dst)
+    return time.time() - t0, ""
 
 
-def _default_exp(nb: dict) -> str | None:
-    "The module a notebook exports to (`#| default_exp name`), or None."
-    for cell in nb["cells"]:
-        src = cell.get("source") or ""
-        m = re.search(r"^#\|\s*default_exp\s+(\S+)", "".join(src) if isinstance(src, list) else src, re.MULTILINE)
-        if m: return m.group(1)
+def process_all(pairs: list, *args) -> list:
+    "`process` each (source, destination) pair in turn: [(seconds, error)]."
+    return [process(src, dst, *args) for src, dst in pairs]
+
+
+# ------------------------------------------------------------------------------------------- 2. stage for MyST-NB
+_FM = re.compile(r"^---\n(.*?)\n---", re.DOTALL)                     # nbdev's YAML frontmatter (first raw cell)
+_DIRECTIVE = re.compile(r"^#\|\s*([\w-]+)\s*:\s*(.*?)\s*$")          # a Quarto cell option `#| key: value`
+_SOURCE_LINK = re.compile(r"\[source\]\((https://github\.com/[^)\s]+?)(?:#L(\d+|None))?\)(\{[^}\n]*\})?")
+_SD_HEADING = re.compile(r"^#{2,4} ((?:[\w.]|\\_)+)\s*$", re.MULTILINE)  # the heading show_doc writes for a name
+_FLOAT_NOISE = re.compile(r"(?<![\w.])-?\d+\.\d*?(?:0{6,}[1-9]\d{0,2}|9{6,}\d{0,2})(?![\d])")  # 0.6799999999999999
+_DOCSTRING = re.compile(r"^\*(.+)\*$", re.MULTILINE)                  # show_doc's italic docstring line
+
+
+def _text(src) -> str: return "".join(src) if isinstance(src, list) else (src or "")
+
+
+def _quiet_paths(text: str) -> str:
+    "Machine paths out of outputs: the repository, installed packages, the interpreter, temporary folders, home."
+    import site, sysconfig
+    subs = [(str(ROOT) + "/", ""), (str(ROOT), "."),
+            *((p.rstrip("/") + "/", "") for p in site.getsitepackages() + [site.getusersitepackages()]),  # `tunix/x.py`
+            (sysconfig.get_paths()["stdlib"] + "/", "<python>/"), (sys.prefix + "/", "<venv>/")]
+    for a, b in sorted(subs, key=lambda s: -len(s[0])): text = text.replace(a, b)
+    tmp = re.escape(os.path.realpath(tempfile.gettempdir()))
+    text = re.sub(rf"(?:/private)?{tmp}/[\w.@+-]+", "<tmp>", text)
+    return text.replace(os.path.expanduser("~") + "/", "~/") if os.path.expanduser("~") not in ("/", "") else text
+
+
+def _as_terminal(text: str) -> str:
+    "Stream text as a terminal shows it: a line redrawn with carriage returns keeps its last state."
+    return "\n".join(line.rstrip("\r").split("\r")[-1] for line in text.split("\n"))
+
+
+def _round_noise(text: str) -> str: return _FLOAT_NOISE.sub(lambda m: f"{float(m.group(0)):.12g}", text)
+
+
+def _source_line(url: str, name: str) -> str | None:
+    "The line of `name` (`f`, `Class`, `Class.method`) in the repository file `url` points at."
+    rel = url.split("/blob/", 1)[1].split("/", 1)[1]
+    try: tree = ast.parse((ROOT / rel).read_text(encoding="utf-8"))
+    except (OSError, SyntaxError, IndexError): return None
+    parts, body = name.split("."), tree.body
+    for i, part in enumerate(parts):
+        node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                     and n.name == part), None)
+        if node is None:  # `@patch`-ed methods and assigned names live at module level
+            node = next((n for n in ast.walk(tree) if getattr(n, "name", None) == parts[-1]
+                         or (isinstance(n, ast.Assign) and any(getattr(t, "id", None) == parts[-1] for t in n.targets))),
+                        None)
+            return str(node.lineno) if node else None
+        if i == len(parts) - 1: return str(node.lineno)
+        body = node.body
     return None
 
 
-_SHOW_DOC = re.compile(r"^show_doc\(", re.MULTILINE)  # a cell that renders documentation (as nbdev tests it)
-def _split_show_docs(nb: dict) -> bool:
-    """Give each `show_doc` of a cell made only of `show_doc` calls its own cell (True if any was split).
+def _show_doc_md(md: str) -> str:
+    "show_doc's markdown with a working source link (file and line) and docstrings whose `*` stay literal."
+    name = (m.group(1).replace("\\_", "_") if (m := _SD_HEADING.search(md)) else "")
+    def _link(m):
+        line = m.group(2) if m.group(2) not in (None, "None") else _source_line(m.group(1), name)
+        return f"[source]({m.group(1)}{'#L' + line if line else ''}){{.source-link}}"
+    md = _SOURCE_LINK.sub(_link, re.sub(r"^\s*---\s*\n", "", md))  # no rule before the entry: its heading starts it
+    md = _SD_HEADING.sub(lambda m: m.group(0).replace("_", r"\_"), md)  # `__repr__` is a name, not bold
+    return _DOCSTRING.sub(lambda m: "*" + m.group(1).replace("*", r"\*") + "*", md)
 
-    A cell displays only its last expression, so in `show_doc(f)\nshow_doc(g)` only `g` would be documented
-    (Quarto's site has the same gap; one `show_doc` per cell avoids it). The new cells are rendered by
-    `fill_show_docs`."""
-    cells, split = [], False
+
+def _site_links(md: str, page: str, html2doc: dict, site_url: str) -> str:
+    "nbdev's links into the published site (`site_url/core.html#name`) as links between the pages of this build."
+    def _sub(m):
+        doc = html2doc.get(m.group(1))
+        if doc is None: return m.group(0)
+        return "](" + os.path.relpath(doc + ".ipynb", Path(page).parent or ".") + (m.group(2) or "") + ")"
+    return re.sub(rf"\]\({re.escape(site_url)}/([^)#\s]+\.html)(#[^)\s]*)?\)", _sub, md) if site_url else md
+
+
+def stage(nb: dict, rel: str, html2doc: dict, site_url: str, repo: dict, badges: bool, module: str = "") -> tuple:
+    "A processed notebook as a MyST-NB source: (notebook JSON ready for Sphinx, title)."
+    cells, title = [], None
     for cell in nb["cells"]:
-        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        lines = [l for l in src.splitlines() if l.strip()]
-        calls = [l for l in lines if not l.startswith("#|")]
-        if cell["cell_type"] != "code" or len(calls) < 2 or not all(_SHOW_DOC.match(l) for l in calls):
-            cells.append(cell); continue
-        dirs, split = [l for l in lines if l.startswith("#|")], True
-        cells += [dict(cell_type="code", metadata={}, outputs=[], execution_count=None, source="\n".join(dirs + [c]))
-                  for c in calls]
-    nb["cells"] = cells
-    return split
-
-
-_FM = re.compile(r"^---\n(.*?)\n---", re.DOTALL)  # the YAML frontmatter of nbdev's first raw cell
-_DIRECTIVE = re.compile(r"^#\|\s*([\w-]+)\s*:?\s*(.*?)\s*$")  # a Quarto/nbdev cell option line `#| key: value`
-
-
-_PANDOC_LINK = re.compile(r'\[([^\]]+)\]\(([^)\s]+)\)\{([^}]*)\}')  # `[text](url){target="_blank" style="…"}`
-
-
-def _md_links(md) -> str:
-    "Quarto's link attributes (in `show_doc`'s source links) as HTML, which nbconvert's markdown keeps."
-    md = "".join(md) if isinstance(md, list) else md
-    def _a(m):
-        attrs = " ".join(f'{k}="{html.escape(v)}"' for k, v in re.findall(r'([\w-]+)="([^"]*)"', m.group(3))
-                         if k in ("target", "style"))
-        return f'<a href="{html.escape(m.group(2))}" {attrs}>{m.group(1)}</a>'
-    return _PANDOC_LINK.sub(_a, md)
-
-
-def process_notebook(executed: Path, rel: Path) -> tuple[dict, dict]:
-    "nbdev-process an executed notebook into nbformat-valid JSON for nbconvert: (notebook, frontmatter)."
-    import yaml
-    from nbdev.process import NBProcessor
-    raw = json.loads(executed.read_text(encoding="utf-8"))
-    module = _default_exp(raw)
-    if _split_show_docs(raw): executed.write_text(json.dumps(raw), encoding="utf-8")
-    proc = NBProcessor(executed, procs=_procs(module, str(rel)), rm_directives="quarto")
-    proc.process()
-    nb, fm, cells = proc.nb, {}, []
-    for cell in nb.cells:
         src = cell.get("source")
-        if src is None: continue  # removed by a processor (`#| hide`, `#| export`, …)
-        tags = []
-        if cell.cell_type == "raw":
-            m = _FM.match(src)
-            if m and not fm:
+        if src is None: continue  # removed by a processor
+        src = _text(src)
+        if cell["cell_type"] == "raw":
+            if (m := _FM.match(src)) and title is None:
+                import yaml
                 fm = yaml.safe_load(m.group(1)) or {}
-                title, desc = fm.get("title", rel.stem), fm.get("description", "")
-                src = f"# {title}" + (f'\n\n<p class="description">{html.escape(str(desc))}</p>' if desc else "")
-                cells.append(dict(cell_type="markdown", metadata={}, source=src))
-            continue  # other raw cells have no HTML rendering
-        if cell.cell_type == "code":
-            lines, opts = src.splitlines(), {}
-            while lines and (m := _DIRECTIVE.match(lines[0])):
-                opts[m.group(1).lower()] = m.group(2).lower(); lines.pop(0)
-            src = "\n".join(lines)
-            if opts.get("include") == "false": continue
-            if opts.get("echo") == "false" or not src.strip(): tags.append("remove_input")
-            if opts.get("output") == "false": tags.append("remove_output")
-            outputs = [dict(o) for o in cell.get("outputs", [])]
-            for o in outputs:
-                o.pop("transient", None)
-                if "text/markdown" in o.get("data", {}): o["data"]["text/markdown"] = _md_links(o["data"]["text/markdown"])
-                if o.get("output_type") == "execute_result": o.setdefault("metadata", {})
-                if o.get("output_type") == "display_data": o.setdefault("metadata", {})
-            cells.append(dict(cell_type="code", metadata={"tags": tags}, source=src, outputs=outputs,
-                              execution_count=None))
-        else:
-            cells.append(dict(cell_type=cell.cell_type, metadata={}, source=src))
+                title = str(fm.get("title", Path(rel).stem))
+                md = f"# {title}\n"
+                if fm.get("description"): md += f"\n{{.description}}\n{fm['description']}\n"
+                cells.append(dict(cell_type="markdown", metadata={}, source=md))
+                if badges: cells.append(dict(cell_type="markdown", metadata={}, source=_badges(rel, repo)))
+            continue
+        if cell["cell_type"] == "markdown":
+            cells.append(dict(cell_type="markdown", metadata={}, source=_site_links(src, rel, html2doc, site_url)))
+            continue
+        lines, opts = src.splitlines(), {}
+        while lines and (m := _DIRECTIVE.match(lines[0])): opts[m.group(1).lower()] = m.group(2).lower(); lines.pop(0)
+        if opts.get("include") == "false": continue
+        outputs = [_tidy_output(dict(o)) for o in cell.get("outputs", [])]
+        if opts.get("output") == "asis":  # show_doc: its markdown is page content (headings, anchors, contents)
+            md = "\n\n".join(_text(o["data"]["text/markdown"]) for o in outputs if "text/markdown" in o.get("data", {}))
+            if module: md = md.replace("__main__.", module + ".")  # names the notebook defined: where they live
+            if md.strip(): cells.append(dict(cell_type="markdown", metadata={},
+                                             source=_site_links(_show_doc_md(md), rel, html2doc, site_url)))
+            continue
+        tags = (["remove-input"] if opts.get("echo") == "false" or not "\n".join(lines).strip() else []) + \
+               (["remove-output"] if opts.get("output") == "false" else [])
+        cells.append(dict(cell_type="code", metadata={"tags": tags} if tags else {}, source="\n".join(lines),
+                          outputs=outputs, execution_count=None))
     for i, c in enumerate(cells): c["id"] = f"c{i:04d}"
-    meta = {k: v for k, v in dict(nb.metadata).items() if k in ("kernelspec", "language_info")}
-    meta["title"] = str(fm.get("title", rel.stem))
-    return dict(cells=cells, metadata=meta, nbformat=4, nbformat_minor=5), fm
+    meta = {k: v for k, v in nb.get("metadata", {}).items() if k in ("kernelspec", "language_info")}
+    meta.setdefault("kernelspec", {"display_name": "Python 3", "language": "python", "name": "python3"})
+    meta["language_info"] = {**meta.get("language_info", {}), "name": "python", "pygments_lexer": "ipython3"}  # `!pip`
+    return dict(cells=cells, metadata=meta, nbformat=4, nbformat_minor=5), title
 
 
-# ---------------------------------------------------------------------------------------------- render
-def page_path(rel: Path, fm: dict) -> Path:
-    "Where the page of notebook `rel` (relative to nbs/) goes in the site: as the published site names it."
-    from nbdev.doclinks import nbpath2html
-    return rel.parent / (fm.get("output-file") or nbpath2html(rel).name)
+def _tidy_output(o: dict) -> dict:
+    o.pop("transient", None)
+    if o.get("output_type") in ("display_data", "execute_result"): o.setdefault("metadata", {})
+    if o.get("output_type") == "execute_result": o["execution_count"] = None
+    if o.get("output_type") == "stream": o["text"] = _round_noise(_quiet_paths(_as_terminal(_text(o["text"]))))
+    for k in ("text/plain", "text/markdown", "text/html"):
+        if k in o.get("data", {}): o["data"][k] = _round_noise(_quiet_paths(_text(o["data"][k])))
+    if o.get("output_type") == "error":
+        o["traceback"] = [_quiet_paths(t) for t in o.get("traceback", [])]
+    return o
 
 
-def _section(rel: Path) -> str:
-    if rel == Path("index.ipynb"): return "Home"
-    return SECTIONS.get(rel.parts[0] if len(rel.parts) > 1 else "", rel.parts[0].replace("_", " ").title())
+def _badges(rel: str, repo: dict) -> str:
+    "'Open in Colab' and 'Run on Kaggle' links to the notebook's path in the repository."
+    path = f"{repo['user']}/{repo['repo']}/blob/{repo['branch']}/{repo['nbs']}/{rel}"
+    return ("{.launch-badges}\n"
+            f"[Open in Colab](https://colab.research.google.com/github/{path}) "
+            f"[Run on Kaggle](https://kaggle.com/kernels/welcome?src=https://github.com/{path})\n")
 
 
-def _sort_key(item):
-    rel, _, _ = item
-    sec = _section(rel)
-    order = SECTION_ORDER.index(sec) if sec in SECTION_ORDER else len(SECTION_ORDER)
-    guide = GUIDE_ORDER.index(rel.stem) if rel.stem in GUIDE_ORDER else len(GUIDE_ORDER)
-    return order, sec, guide, str(rel)
+def _entries(nb: dict) -> set:
+    "The anchors of a staged page's show_doc entries (lowercase names, as nbdev links them)."
+    return {m.group(1).replace("\\_", "_").lower() for c in nb["cells"] if c["cell_type"] == "markdown"
+            for m in _SD_HEADING.finditer(c["source"])}
 
 
-def nav_html(pages: list, current: Path, site_title: str) -> str:
-    "The sidebar: every page by section, links relative to `current` (a page path in the site)."
-    def href(page: Path) -> str: return os.path.relpath(page, current.parent).replace(os.sep, "/")
-    out, sec_open = [f'<nav class="site-nav" aria-label="Site"><a class="site-title" href="{href(Path("index.html"))}">'
-                     f'{html.escape(site_title)}</a>'], None
-    for rel, page, title in sorted(pages, key=_sort_key):
-        sec = _section(rel)
-        if sec != sec_open:
-            if sec_open is not None: out.append("</ul>")
-            out.append(f'<p class="nav-section">{html.escape(sec)}</p><ul>'); sec_open = sec
-        cls = ' class="current" aria-current="page"' if page == current else ""
-        out.append(f'<li><a{cls} href="{href(page)}">{html.escape(title)}</a></li>')
-    out.append("</ul></nav>")
-    return "".join(out)
+def _methods_to_classes(staged: dict) -> None:
+    """nbdev's links to names without an entry: a method's point at its class, others become plain code.
+
+    nbdev links every backticked name its index knows (`Class.method`, private helpers too), but only the names
+    shown with `show_doc` have a heading to land on."""
+    anchors = {rel: _entries(nb) for rel, nb in staged.items()}
+    def _fix(rel, m):
+        text, path, frag = m.groups()
+        known = anchors.get(os.path.normpath(os.path.join(os.path.dirname(rel), path)).replace(os.sep, "/"))
+        if known is None or frag in known: return m.group(0)
+        if "." in frag and frag.rsplit(".", 1)[0] in known: return f"[{text}]({path}#{frag.rsplit('.', 1)[0]})"
+        return text if text.strip("`").lower().endswith(frag.rsplit(".", 1)[-1]) else m.group(0)  # nbdev's: `name`
+    for rel, nb in staged.items():
+        for c in nb["cells"]:
+            if c["cell_type"] == "markdown":
+                c["source"] = re.sub(r"\[([^\]]+)\]\(([^)\s#]+\.ipynb)#([^)\s]+)\)", lambda m: _fix(rel, m), c["source"])
 
 
-NAV_CSS = """<style>
-.site-nav{position:fixed;top:0;left:0;bottom:0;width:15rem;overflow-y:auto;box-sizing:border-box;padding:1rem;
-  background:#f6f7f9;border-right:1px solid #dde;font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;z-index:10}
-.site-nav .site-title{display:block;font-size:1.2rem;font-weight:600;margin-bottom:.5rem;color:#1a4d8f;text-decoration:none}
-.site-nav .nav-section{margin:.9rem 0 .2rem;font-weight:600;color:#555;text-transform:uppercase;font-size:.75rem;letter-spacing:.04em}
-.site-nav ul{list-style:none;margin:0;padding:0}.site-nav li a{display:block;padding:.15rem .4rem;color:#234;text-decoration:none;border-radius:4px}
-.site-nav li a:hover{background:#e6ebf2}.site-nav li a.current{background:#1a4d8f;color:#fff}
-body{margin-left:15rem !important}main{max-width:60rem}
-p.description{font-style:italic;font-size:125%;opacity:.75;margin-top:0}
-.jp-RenderedMarkdown pre{background:#f5f5f5;padding:.6em .8em;border-radius:4px;overflow-x:auto}
-@media (max-width:50rem){.site-nav{position:static;width:auto;border-right:none;border-bottom:1px solid #dde}body{margin-left:0 !important}}
-</style>"""
-
-
-def render_page(nbjson: dict, src_dir: Path) -> str:
-    "A standalone HTML page from a processed notebook (images embedded)."
-    import nbformat
-    from nbconvert import HTMLExporter
-    from traitlets.config import Config
-    c = Config()
-    c.TagRemovePreprocessor.enabled = True
-    c.TagRemovePreprocessor.remove_input_tags = {"remove_input"}
-    c.TagRemovePreprocessor.remove_all_outputs_tags = {"remove_output"}
-    c.TagRemovePreprocessor.remove_cell_tags = {"remove_cell"}
-    c.HTMLExporter.exclude_input_prompt = True
-    c.HTMLExporter.exclude_output_prompt = True
-    c.HTMLExporter.embed_images = True  # images a markdown cell links to, like the plots in outputs
-    nb = nbformat.from_dict(nbjson)
-    nbformat.validate(nb)
-    body, _ = HTMLExporter(config=c, template_name="lab").from_notebook_node(
-        nb, resources={"metadata": {"name": nbjson["metadata"]["title"], "path": str(src_dir)}})
-    return body
-
-
-_HEADING_ID = re.compile(r'<h([1-6])([^>]*?) id="([^"]+)"')  # nbconvert's heading anchors keep their case
-
-
-def _lowercase_anchors(page_html: str) -> str:
-    "Add a lowercase anchor before each heading whose id has capitals: nbdev's doc links use Quarto's lowercase ids."
-    ids = set(re.findall(r' id="([^"]+)"', page_html))
-    def _add(m):
-        low = m.group(3).lower()
-        if low == m.group(3) or low in ids: return m.group(0)
-        ids.add(low)
-        return f'<span id="{low}"></span>' + m.group(0)
-    return _HEADING_ID.sub(_add, page_html)
-
-
-def _relink(page_html: str, page: Path, nb_rel: Path, pages_by_nb: dict, site_url: str) -> str:
-    "Links into the published site, and links to notebooks, become relative links to pages."
-    up = "../" * (len(page.parts) - 1)
-    if site_url: page_html = page_html.replace(f'href="{site_url}/', f'href="{up}')
-
-    def _nb_link(m):
-        target, frag = m.group(2), m.group(3) or ""
-        rel = Path(os.path.normpath(nb_rel.parent / target))
-        if rel not in pages_by_nb: return m.group(0)
-        return f'{m.group(1)}"{os.path.relpath(pages_by_nb[rel], page.parent).replace(os.sep, "/")}{frag}"'
-    return re.sub(r'(href=)"(?!https?:)([^"#]+\.ipynb)(#[^"]*)?"', _nb_link, page_html)
-
-
-def _point_methods_at_classes(out: Path, pages: list) -> None:
-    """A doc link to a method nobody `show_doc`-ed (`core.html#batchreward.explain`) points at its class instead.
-
-    nbdev links every backticked `Class.method`, but only shown names get an anchor."""
-    ids = {p: set(re.findall(r' id="([^"]+)"', (out / p).read_text(encoding="utf-8"))) for p in pages}
-    for page in pages:
-        text = (out / page).read_text(encoding="utf-8")
-        def _fix(m):
-            target = Path(os.path.normpath(page.parent / m.group(1))) if m.group(1) else page
-            frag, known = m.group(2), ids.get(target, set())
-            if target not in ids or frag in known or "." not in frag: return m.group(0)
-            owner = frag.rsplit(".", 1)[0]
-            return f'href="{m.group(1)}#{owner}"' if owner in known else m.group(0)
-        fixed = re.sub(r'href="((?![a-z]+:)[^"#]*)#([^"]+)"', _fix, text)
-        if fixed != text: (out / page).write_text(fixed, encoding="utf-8")
-
-
-NAMES_INDEX = Path("names.html")
-
-
-def _public_names(source: str) -> list[tuple[str, str | None]]:
-    "(name, value source or None) for each name in a module's `__all__`; the value for plain assignments."
-    tree, values = ast.parse(source), {}
+def _public_names(module: Path) -> list:
+    "(name, source of its value or None) for each name in a module's `__all__`, read from its source."
+    tree, values = ast.parse(src := module.read_text(encoding="utf-8")), {}
     for node in tree.body:
-        if isinstance(node, (ast.Assign, ast.AnnAssign)):
-            for tgt in (node.targets if isinstance(node, ast.Assign) else [node.target]):
-                if isinstance(tgt, ast.Name) and node.value is not None:
-                    values[tgt.id] = ast.get_source_segment(source, node.value)
+        if isinstance(node, (ast.Assign, ast.AnnAssign)) and node.value is not None:
+            for t in (node.targets if isinstance(node, ast.Assign) else [node.target]):
+                if isinstance(t, ast.Name): values[t.id] = ast.get_source_segment(src, node.value)
     names = next((ast.literal_eval(n.value) for n in tree.body if isinstance(n, ast.Assign)
                   and any(getattr(t, "id", None) == "__all__" for t in n.targets)), [])
     return [(n, values.get(n)) for n in names]
 
 
-def names_index(out: Path, modules: list, lib: Path, nav: str, lib_name: str) -> str:
-    "A page listing every public name of every module: a link to its documentation, or its value for a constant."
-    parts = [f"<h1>Index of names</h1><p class=\"description\">Every name in the <code>__all__</code> of each "
-             f"{html.escape(lib_name)} module, linked to its documentation; constants with their value.</p>"]
-    for module, page, title in modules:
-        src = lib / (module.replace(".", "/") + ".py")
-        if not src.exists(): continue
-        ids = set(re.findall(r' id="([^"]+)"', (out / page).read_text(encoding="utf-8")))
-        parts.append(f'<h2 id="{html.escape(module)}"><a href="{page.as_posix()}">{html.escape(lib_name)}.'
-                     f'{html.escape(module)}</a> — {html.escape(title)}</h2><table><tbody>')
-        for name, value in _public_names(src.read_text(encoding="utf-8")):
-            anchor = name.lower() if name.lower() in ids else name if name in ids else None
-            link = f'{page.as_posix()}#{anchor}' if anchor else page.as_posix()
-            shown = (f"<code>= {html.escape(value if len(value) <= 100 else value[:97] + '…')}</code>"
-                     if value is not None and not anchor else "")
-            parts.append(f'<tr><td><a href="{link}"><code>{html.escape(name)}</code></a></td><td>{shown}</td></tr>')
-        parts.append("</tbody></table>")
-    return ("<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-            "content=\"width=device-width, initial-scale=1\"><title>Index of names</title>" + NAV_CSS +
-            "<style>body{font:15px/1.5 system-ui,-apple-system,'Segoe UI',sans-serif;color:#222}main{padding:1rem 2rem}"
-            "table{border-collapse:collapse}td{padding:.15rem .8rem .15rem 0;vertical-align:top}"
-            "code{font-size:90%}td:first-child{white-space:nowrap}</style></head><body>" + nav +
-            "<main>" + "".join(parts) + "</main></body></html>\n")
+def _names_page(staged: dict, modules: dict, titles: dict, lib: str) -> str:
+    "A page listing every public name of every module: a link to its entry, or its value for a constant."
+    parts = [f"# Index of names\n\n{{.description}}\nEvery name in the `__all__` of each {lib} module, linked to its "
+             "documentation; constants with their value.\n"]
+    for rel, module in sorted(modules.items(), key=lambda kv: kv[1]):
+        path = ROOT / (module.replace(".", "/") + ".py")
+        if not path.exists(): continue
+        anchors = _entries(staged[rel])
+        rows = []
+        for name, value in _public_names(path):
+            if name.lower() in anchors: rows.append(f"| [`{name}`]({rel}#{name.lower()}) | |")
+            else:
+                shown = " ".join((value or "").split())
+                shown = (shown if len(shown) <= 90 else shown[:87] + "…").replace("|", "\\|").replace("`", "'")
+                rows.append(f"| [`{name}`]({rel}) | {'`= ' + shown + '`' if shown else ''} |")
+        parts.append(f"## `{module}`: [{titles[rel]}]({rel})\n\n| name | value |\n|---|---|\n" + "\n".join(rows) + "\n")
+    return "\n".join(parts)
 
 
-# ---------------------------------------------------------------------------------------------- main
-def notebooks(nbs: Path) -> list[Path]:
-    "Every notebook nbdev would document, relative to `nbs` (folders and files starting `_` or `.` skipped)."
+def _nav(docs: list, nav: list) -> str:
+    "The home page's hidden toctrees: the sidebar sections of docs/conf.py, each a list of globs."
+    out, placed = [], {"index"}
+    for caption, globs in nav:
+        entries = []
+        for g in globs:
+            for d in sorted(d for d in docs if fnmatch.fnmatch(d, g) and d not in placed):
+                entries.append(d); placed.add(d)
+        if entries: out.append(f"```{{toctree}}\n:caption: {caption}\n:hidden:\n:maxdepth: 1\n\n" + "\n".join(entries) + "\n```")
+    rest = [d for d in docs if d not in placed]
+    if rest: out.append("```{toctree}\n:caption: More\n:hidden:\n:maxdepth: 1\n\n" + "\n".join(rest) + "\n```")
+    return "\n\n".join(out)
+
+
+# ------------------------------------------------------------------------------------------- 3. render
+def notebooks(only: list | None = None) -> list:
+    "The notebooks nbdev documents (its own glob: new notebooks and folders come in by themselves), paths under nbs/."
+    from nbdev.config import get_config
     from nbdev.doclinks import nbglob
-    return sorted(Path(p).relative_to(nbs) for p in nbglob(nbs, as_path=True))
+    nbs = Path(get_config(ROOT).nbs_path)
+    rels = sorted(Path(p).relative_to(nbs).as_posix() for p in nbglob(nbs, as_path=True))
+    if only: rels = [r for r in rels if r == "index.ipynb" or any(fnmatch.fnmatch(r, g) for g in only)]  # home: the root
+    if not rels: sys.exit(f"no notebooks under {nbs}" + (f" match {only}" if only else ""))
+    return rels
 
 
-def build(out: Path, workers: int = 2, execute: bool = True, cell_timeout: int = 300, only: list | None = None) -> dict:
-    "Build the site into `out` (only the notebooks matching a glob in `only`, if given): the manifest it writes."
+def run_notebooks(rels: list, proc_dir: Path, execute: bool, workers: int, cell_timeout: int) -> None:
+    "Step 1 for each notebook into `proc_dir`; exits naming every failed notebook and cell."
     from nbdev.config import get_config
     cfg = get_config(ROOT)
     nbs, flags = Path(cfg.nbs_path), str(cfg.get("tst_flags", "")).split()
-    site_url = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip("/") if cfg.get("doc_host") else ""
-    rels = notebooks(nbs)
-    if only: rels = [r for r in rels if any(fnmatch(r.as_posix(), g) for g in only)]
-    if not rels: sys.exit(f"no notebooks under {nbs}" + (f" match {only}" if only else ""))
-    tmp = Path(tempfile.mkdtemp(prefix="build_docs_"))
-    failed, t0 = {}, time.time()
-    try:
-        for rel in rels: (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-        if execute:
-            print(f"executing {len(rels)} notebooks with {workers} worker(s)…", flush=True)
-            # one fresh process per notebook: IPython takes over `__main__` in the worker, and JAX state stays apart
-            with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"), max_tasks_per_child=1) as ex:
-                futs = {rel: ex.submit(execute_notebook, str(nbs / rel), str(tmp / rel), flags, cell_timeout)
-                        for rel in rels}
-                for rel, fut in futs.items():
-                    try: ok, secs, err = fut.result()
-                    except Exception as e:  # the worker itself died
-                        ok, secs, err = False, 0.0, repr(e); shutil.copy2(nbs / rel, tmp / rel)
-                    print(f"  {'ok  ' if ok else 'FAIL'} {rel} ({secs:.1f}s)", flush=True)
-                    if not ok: failed[str(rel)] = err
-        else:
-            for rel in rels: shutil.copy2(nbs / rel, tmp / rel)
+    shutil.rmtree(proc_dir, ignore_errors=True)
+    for rel in rels: (proc_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+    print(f"{'executing and processing' if execute else 'processing'} {len(rels)} notebooks, {workers} at a time…", flush=True)
+    # executed: a fresh process per notebook (IPython takes over `__main__`, JAX state stays apart); structure only:
+    # one process per worker for a share of the notebooks, so the libraries they import load once per worker
+    batches = [[r] for r in rels] if execute else [rels[i::workers] for i in range(workers)]
+    failed = {}
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"), max_tasks_per_child=1) as ex:
+        futs = [(b, ex.submit(process_all, [(str(nbs / r), str(proc_dir / r)) for r in b], execute, flags, cell_timeout))
+                for b in batches if b]
+        for batch, fut in futs:
+            try: results = fut.result()
+            except Exception as e: results = [(0.0, f"{batch}: the worker died: {e!r}")] * len(batch)
+            for rel, (secs, err) in zip(batch, results):
+                print(f"  {'ok  ' if not err else 'FAIL'} {rel} ({secs:.0f}s)", flush=True)
+                if err: failed[rel] = err
+    if failed:
+        for err in failed.values(): print(f"\nFAILED {err}", file=sys.stderr)
+        sys.exit(f"{len(failed)} notebook(s) failed: {', '.join(failed)}; no site was built")
+    (proc_dir / "executed.json").write_text(json.dumps(execute))
 
-        processed = {}
-        for rel in rels:
-            processed[rel] = process_notebook(tmp / rel, rel)
-        pages = [(rel, page_path(rel, fm), str(fm.get("title", rel.stem))) for rel, (_, fm) in processed.items()]
-        pages_by_nb = {rel: page for rel, page, _ in pages}
-        modules = [(m, page, title) for rel, page, title in pages
-                   if (m := _default_exp(json.loads((nbs / rel).read_text(encoding="utf-8"))))]
-        nav_pages = pages + ([(Path(NAMES_INDEX.stem), NAMES_INDEX, "Index of names")] if modules else [])
-        if out.exists(): shutil.rmtree(out)
-        for rel, page, _title in pages:
-            body = render_page(processed[rel][0], (nbs / rel).parent)
-            body = _lowercase_anchors(_relink(body, page, rel, pages_by_nb, site_url))
-            body = body.replace("</head>", NAV_CSS + "\n</head>", 1)
-            body = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + nav_html(nav_pages, page, str(cfg.title)), body, count=1)
-            (out / page).parent.mkdir(parents=True, exist_ok=True)
-            (out / page).write_text(body, encoding="utf-8")
-        if modules:
-            (out / NAMES_INDEX).write_text(names_index(out, modules, Path(cfg.lib_path), nav_html(nav_pages, NAMES_INDEX,
-                                           str(cfg.title)), str(cfg.lib_name)), encoding="utf-8")
-        _point_methods_at_classes(out, [page for _, page, _ in nav_pages])
-        (out / ".nojekyll").touch()
-        manifest = {"pages": {r.as_posix(): p.as_posix() for r, p, _ in pages},
-                    "titles": {r.as_posix(): title for r, _, title in pages},
-                    "extra_pages": [NAMES_INDEX.as_posix()] if modules else [], "failed": failed}
-        (out / "pages.json").write_text(json.dumps(manifest, indent=1))
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    print(f"wrote {len(pages)} pages to {out}/ in {time.time() - t0:.0f}s; open {out / 'index.html'}")
-    for rel, err in failed.items():
-        print(f"\nWARNING: {rel} failed to execute; its page shows the outputs up to the failing cell:\n{err}",
-              file=sys.stderr)
+
+def stage_all(rels: list, proc_dir: Path, src_dir: Path) -> dict:
+    "Step 2: the processed notebooks as MyST-NB sources in `src_dir`: {notebook: title}."
+    from nbdev.config import get_config, nbpath2html
+    sys.path.insert(0, str(ROOT / "docs"))
+    import conf as docs_conf  # the site's settings: NAV, BADGES
+    cfg = get_config(ROOT)
+    nbs, docs, modules = Path(cfg.nbs_path), {rel: rel.removesuffix(".ipynb") for rel in rels}, {}
+    html2doc = {nbpath2html(Path(rel)).as_posix(): doc for rel, doc in docs.items()}
+    repo = dict(user=cfg.user, repo=cfg.repo, branch=cfg.branch, nbs=nbs.relative_to(ROOT).as_posix())
+    site_url = f"{cfg.doc_host}{cfg.doc_baseurl}".rstrip("/") if cfg.get("doc_host") else ""
+    staged, titles = {}, {}
+    for rel in rels:
+        nb = json.loads((proc_dir / rel).read_text(encoding="utf-8"))
+        exp = next((m for c in json.loads((nbs / rel).read_text(encoding="utf-8"))["cells"] if c["cell_type"] == "code"
+                    and (m := re.match(r"#\|\s*default_exp\s+(\S+)", _text(c["source"])))), None)
+        if exp: modules[rel] = f"{cfg.lib_name}.{exp.group(1)}"
+        staged[rel], titles[rel] = stage(nb, rel, html2doc, site_url, repo, any(fnmatch.fnmatch(rel, g) for g in docs_conf.BADGES),
+                                         modules.get(rel, ""))
+    _methods_to_classes(staged)
+    shutil.rmtree(src_dir, ignore_errors=True)
+    src_dir.mkdir(parents=True)
+    if modules:
+        (src_dir / "names.md").write_text(_names_page(staged, modules, titles, cfg.lib_name), encoding="utf-8")
+        docs["names.md"] = "names"
+    for rel, nb in staged.items():
+        if docs[rel] == "index":
+            nb["cells"].append(dict(cell_type="markdown", metadata={}, id="nav",
+                                    source=_nav(sorted(docs.values()), docs_conf.NAV)))
+        (src_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        (src_dir / rel).write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    return titles
+
+
+def build(out: Path, execute: bool = True, only: list | None = None, workers: int = 2, cell_timeout: int = 1200,
+          stage_dir: Path = STAGE, reuse: bool = False) -> dict:
+    "Build the site into `out` (work files in `stage_dir`; `reuse`: step 1's results from the last run): its manifest."
+    t0, proc_dir = time.time(), stage_dir / "proc"
+    rels = notebooks(only)
+    if reuse:
+        if not (proc_dir / "executed.json").exists(): sys.exit(f"--reuse: no earlier run in {stage_dir}")
+        execute, rels = json.loads((proc_dir / "executed.json").read_text()), [r for r in rels if (proc_dir / r).exists()]
+    else: run_notebooks(rels, proc_dir, execute, workers, cell_timeout)
+    t_exec = time.time() - t0
+    titles = stage_all(rels, proc_dir, stage_dir / "src")
+
+    from sphinx.cmd.build import build_main
+    strict = ["-W", "--keep-going"] if not only else []  # a subset links to pages it does not build
+    argv = ["-b", "html", "-c", str(ROOT / "docs"), "-d", str(stage_dir / "doctrees"), *strict, "-q",
+            "-j", str(workers), str(stage_dir / "src"), str(stage_dir / "html")]  # MyST-NB keeps files beside the output
+    if build_main(argv): sys.exit("sphinx-build reported warnings or errors (above); no site was written")
+    if out.exists(): shutil.rmtree(out)
+    shutil.copytree(stage_dir / "html", out, ignore=shutil.ignore_patterns(".buildinfo", ".doctrees"))
+    (out / ".nojekyll").touch()
+    manifest = {"pages": {rel: rel.removesuffix(".ipynb") + ".html" for rel in rels}, "titles": titles,
+                "extra_pages": ["names.html"] if (out / "names.html").exists() else [],
+                "executed": execute, "seconds": {"notebooks": round(t_exec), "total": round(time.time() - t0)}}
+    (out / "pages.json").write_text(json.dumps(manifest, indent=1))
+    print(f"wrote {len(rels)} pages to {out}/ in {time.time() - t0:.0f}s (notebooks {t_exec:.0f}s); "
+          f"open {out / 'index.html'}")
     return manifest
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", default="_site_static", help="output folder (default: _site_static)")
-    ap.add_argument("--workers", type=int, default=2, help="notebooks executed in parallel (default: 2)")
-    ap.add_argument("--no-exec", action="store_true", help="do not execute notebooks (pages without outputs)")
-    ap.add_argument("--cell-timeout", type=int, default=300, help="seconds a cell may run (default: 300)")
-    ap.add_argument("--strict", action="store_true", help="exit 1 if a notebook fails to execute")
-    ap.add_argument("--only", action="append", metavar="GLOB",
-                    help="build only the notebooks (paths relative to nbs/) matching GLOB; repeatable")
+    ap.add_argument("--out", default="_docs", help="output folder (default: _docs, nbdev's doc_path)")
+    ap.add_argument("--no-exec", action="store_true", help="do not run the notebooks: pages without cell outputs")
+    ap.add_argument("--only", action="append", metavar="GLOB", help="only notebooks (paths under nbs/) matching GLOB")
+    ap.add_argument("--workers", type=int, default=2, help="notebooks processed at once (default: 2)")
+    ap.add_argument("--reuse", action="store_true", help="render the notebooks as the last run left them (no step 1)")
+    ap.add_argument("--stage", default=str(STAGE), help=f"work folder (default: {STAGE.relative_to(ROOT)})")
+    ap.add_argument("--cell-timeout", type=int, default=1200, help="seconds a cell may run (default: 1200)")
     a = ap.parse_args(argv)
     out = Path(a.out) if Path(a.out).is_absolute() else Path.cwd() / a.out
-    manifest = build(out, workers=a.workers, execute=not a.no_exec, cell_timeout=a.cell_timeout, only=a.only)
-    if a.strict and manifest["failed"]: sys.exit(f"{len(manifest['failed'])} notebook(s) failed to execute")
+    build(out, execute=not a.no_exec, only=a.only, workers=a.workers, cell_timeout=a.cell_timeout,
+          stage_dir=Path(a.stage).resolve(), reuse=a.reuse)
 
 
 if __name__ == "__main__":
