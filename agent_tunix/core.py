@@ -79,6 +79,12 @@ def _cell(column, i: int):
     if isinstance(v, str): return str(v)
     return v.item() if hasattr(v, "item") and getattr(v, "ndim", 0) == 0 else v
 
+def _column(column, n: int) -> list:
+    "The n values of a column as plain Python values (`_cell` of each); a list or numpy array of strings at once."
+    values = column.tolist() if hasattr(column, "tolist") else column
+    if type(values) is list and all(type(v) is str for v in values): return list(values)
+    return [_cell(column, i) for i in range(n)]
+
 # %% ../nbs/00_core.ipynb #e6cc0548
 def _first(x):
     "A per-batch value given as a scalar or as a column (its first element)."
@@ -309,13 +315,14 @@ def _call_entry(self: BatchReward, prompts, completions, columns: Mapping) -> li
     n, rows = self._rows(prompts, completions, columns)
     sources = self._sources(rows)
     if not required <= sources.keys() <= accepted: return None
-    kw = {p: [_cell(rows[c], i) for i in range(n)] for p, c in sources.items()}
-    texts = [completion_text(c) for c in completions]
+    kw = {p: _column(rows[c], n) for p, c in sources.items()}
+    texts = [c if type(c) is str else completion_text(c) for c in completions]
     try: out = self.fn.batch(texts, **kw)
     except ARGUMENT_ERRORS: raise
     except Exception: return None   # scored again one completion at a time, where each failure is counted and reported
     if not isinstance(out, (list, tuple)) or len(out) != n: return None
     self.calls += n
+    if all(type(v) is float for v in out) and math.isfinite(math.fsum(out)): return list(out)   # the usual result, at once
     values = [as_float(v) for v in out]
     return [v if v is not None and math.isfinite(v) else
             self._failed(f"returned {r!r}", t, {k: _cell(col, i) for k, col in rows.items()})

@@ -328,9 +328,10 @@ def match_format_details(response: str, # the model's completion
 
 def _format_score(response: str, expected_format, metadata) -> tuple:
     "(score, reason) for `match_format_exactly`; tuples keep the hot path cheap."
-    expected_format = from_metadata(expected_format, metadata, ("expected_format",), "match_format_exactly", DEFAULT_FORMAT)
+    if expected_format is FROM_METADATA:
+        expected_format = from_metadata(expected_format, metadata, ("expected_format",), "match_format_exactly", DEFAULT_FORMAT)
     tpl = parse_format(expected_format)
-    r = response_string(response, "match_format_exactly").strip()
+    r = (response if type(response) is str else response_string(response, "match_format_exactly")).strip()
     if tpl.tagged: r = _layout(r)
     found, typed = _exact(r, tpl)
     if found and typed: return 1.0, "format_exact"
@@ -422,7 +423,8 @@ def combined_reward(response: str, # the model's completion
                     metadata: dict | None = None, # the dataset row; supplies what is not given directly
                    ) -> float: # range: [0, alpha + beta] for non-negative weights
     "`alpha * match_format_exactly + beta * check_answer`."
-    for name, w in (("alpha", alpha), ("beta", beta)):
-        if not is_number(w): raise RewardArgumentError(f"combined_reward: {name} must be a finite number (a weight), got {w!r}")
+    if not (type(alpha) is float and type(beta) is float and math.isfinite(alpha + beta)):   # the defaults pass at once
+        for name, w in (("alpha", alpha), ("beta", beta)):
+            if not is_number(w): raise RewardArgumentError(f"combined_reward: {name} must be a finite number (a weight), got {w!r}")
     return (float(alpha) * _format_score(response, expected_format, metadata)[0]
             + float(beta) * _score_answer(response, ground_truth, ANSWER_TAGS, metadata)[0])
