@@ -450,11 +450,13 @@ def _plain_in(r: str, s: int, e: int) -> tuple | None:
     return None if vals is None else (c, vals)
 
 def _plain_tag(r: str, lo: int) -> tuple | None:
-    "`…<answer>N</answer>` with only spaces after it."
-    e = r.rfind('</answer>', lo)
-    if e < 0 or (e + 9 < len(r) and not r[e + 9:].isspace()): return None
-    i = r.rfind('<answer>', lo, e)
-    return None if i < 0 else _plain_in(r, i + 8, e)
+    "`…<answer>N</answer>` with only spaces after it, or an unclosed `…<answer>N` (the slot runs to the end)."
+    i = r.rfind('<answer>', lo)
+    if i < 0: return None
+    e = r.find('</answer>', i + 8)
+    if e < 0: e = len(r)
+    elif e + 9 < len(r) and not r[e + 9:].isspace(): return None
+    return _plain_in(r, i + 8, e)
 
 def _plain_hash(r: str, lo: int) -> tuple | None:
     "`… #### N` with only spaces after it (the slot is the rest of the line)."
@@ -488,7 +490,9 @@ def _plain_answer_is(r: str, lo: int) -> tuple | None:
     return _plain_in(r, s, e.start() if e else min(len(r), s + _MAX_SLOT))
 
 # %% ../nbs/01_parsing.ipynb #b8c1ffc0
-_PLAIN_KINDS = (('answer_tag', _plain_tag), ('hash', _plain_hash), ('boxed', _plain_boxed), ('answer_is', _plain_answer_is))
+# (source, what each kind's slot starts with, its reader): a kind is tried only when that occurs near the end
+_PLAIN_KINDS = (('answer_tag', '<answer>', _plain_tag), ('hash', '####', _plain_hash), ('boxed', '\\boxed{', _plain_boxed),
+                ('answer_is', 'nswer', _plain_answer_is))
 
 def plain_answer(response: str, # the model's completion
                  tags: tuple = ANSWER_TAGS, # the answer tags (only the default tags have a fast path)
@@ -496,8 +500,9 @@ def plain_answer(response: str, # the model's completion
     "The answer of `response` when its last slot holds one plain number (or a plain hedge) that no other rule reads otherwise."
     if type(response) is not str or (tags is not ANSWER_TAGS and tags != ANSWER_TAGS): return None
     lo = max(0, len(response) - _PLAIN_WINDOW)
-    for source, kind in _PLAIN_KINDS:
-        found = kind(response, lo)
+    end = response[lo:]
+    for source, start, kind in _PLAIN_KINDS:
+        found = kind(response, lo) if start in end else None
         if found is not None: return (source, *found) if _before_next_turn(response, tags) is response else None
     return None
 
