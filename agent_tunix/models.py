@@ -17,8 +17,8 @@ import numpy as np
 from flax import nnx
 
 # %% auto #0
-__all__ = ['FAMILIES', 'GEMMA3_SIZES', 'CharTokenizer', 'make_mesh', 'ModelSpec', 'qwen3_config', 'n_params', 'load_model',
-           'reference_copy', 'gemma3_config_from_hf', 'gemma3_config_to_hf', 'gemma3_hf_tensors',
+__all__ = ['FAMILIES', 'MLP_INITS', 'GEMMA3_SIZES', 'CharTokenizer', 'make_mesh', 'ModelSpec', 'qwen3_config', 'n_params',
+           'load_model', 'reference_copy', 'gemma3_config_from_hf', 'gemma3_config_to_hf', 'gemma3_hf_tensors',
            'save_gemma3_safetensors', 'gemma3_config']
 
 # %% ../nbs/11_models.ipynb #037c4c08
@@ -67,10 +67,12 @@ class ModelSpec:
     num_kv_heads: int = 1
     rope_theta: int = 10_000
     seed: int = 0               # initialisation seed (qwen3)
+    mlp_init: str = "zeros"     # qwen3: "random" (Glorot uniform, as the attention) or "zeros" (Tunix's own init: an MLP that never trains)
     size: str | None = None     # gemma3: "270m" or "1b" (Tunix's named configs), or None to follow the checkpoint's config.json
     checkpoint: str | None = None  # gemma3: a local folder, a Hugging Face id or "kaggle:<handle>" (default: the size's HF id)
 
 FAMILIES = ("qwen3", "gemma3")
+MLP_INITS = ("random", "zeros")
 GEMMA3_SIZES = {"270m": ("gemma3_270m", "google/gemma-3-270m"), "1b": ("gemma3_1b_it", "google/gemma-3-1b-it")}
 
 # %% ../nbs/11_models.ipynb #8c98926d
@@ -88,6 +90,21 @@ def n_params(model: nnx.Module) -> int:
     "The number of parameters of `model`."
     return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(nnx.state(model, nnx.Param)))
 
+# %% ../nbs/11_models.ipynb #a11339d6
+_MLP_KERNELS = ("gate_proj", "up_proj", "down_proj")
+
+def _random_mlp(model: nnx.Module, # a Tunix Qwen3, whose MLP kernels start at zero
+                seed: int, # the model's initialisation seed
+               ):
+    "Give the MLP kernels of `model` random values, Glorot uniform as Tunix draws the attention weights, in place."
+    init, key = jax.nn.initializers.glorot_uniform(), jax.random.fold_in(jax.random.key(seed), 0x31F)
+    for i, layer in enumerate(model.layers):
+        for j, name in enumerate(_MLP_KERNELS):
+            k = getattr(layer.mlp, name).kernel
+            w = init(jax.random.fold_in(key, len(_MLP_KERNELS) * i + j), k.value.shape, k.value.dtype)
+            k.value = jax.device_put(w, k.value.sharding)
+
+
 # %% ../nbs/11_models.ipynb #e2339ff0
 def load_model(spec: ModelSpec, # which model
                mesh: jax.sharding.Mesh, # where its parameters live
@@ -96,7 +113,9 @@ def load_model(spec: ModelSpec, # which model
     if spec.family == "qwen3":
         from tunix.models.qwen3 import model as qwen3
         tok = CharTokenizer()
+        if spec.mlp_init not in MLP_INITS: raise ValueError(f"model.mlp_init must be one of {MLP_INITS}, got {spec.mlp_init!r}")
         with jax.set_mesh(mesh): model = qwen3.Qwen3(qwen3_config(spec, tok.vocab_size), rngs=nnx.Rngs(spec.seed))
+        if spec.mlp_init == "random": _random_mlp(model, spec.seed)
         return model, tok
     if spec.family == "gemma3": return _load_gemma3(spec, mesh)
     raise ValueError(f"unknown model family {spec.family!r}; use one of {FAMILIES}")

@@ -63,19 +63,28 @@ def warm_start(model, tokenizer, rows: list, # the model to train in place, its 
     return time.perf_counter() - start
 
 # %% ../nbs/13a_warm_start.ipynb #d21536c0
-def warm_start_path(run: RunConfig) -> Path | None: # None when `training.warm_start_cache` is null
-    "Where the warm start of `run` is cached: a hash of the model, the data and the warm-start settings."
+def _rows_digest(rows: list) -> str:
+    "A hash of what the warm start reads from the training rows: each one's prompt, answer and worked step, in order."
+    h = hashlib.sha256()
+    for r in rows: h.update(json.dumps([r["prompts"], r["answer"], r.get("reasoning", "")]).encode() + b"\n")
+    return h.hexdigest()
+
+def warm_start_path(run: RunConfig, # the run: its model, template and warm-start settings
+                    rows: list, # the training rows the warm start learns from
+                   ) -> Path | None: # None when `training.warm_start_cache` is null
+    "Where the warm start of `run` on `rows` is cached: a hash of the model, the rows, the template and the warm-start settings."
     t = run.training
     if not t.warm_start_cache: return None
-    key = json.dumps([dataclasses.asdict(run.model), dataclasses.asdict(run.data), t.warm_start_steps, t.warm_start_batch_size,
-                      t.warm_start_learning_rate, t.warm_start_reasoning, t.seed, 1], sort_keys=True, default=str)
+    model = {k: v for k, v in dataclasses.asdict(run.model).items() if k != "name"}
+    key = json.dumps([model, _rows_digest(rows), run.data.template, t.warm_start_steps, t.warm_start_batch_size,
+                      t.warm_start_learning_rate, t.warm_start_reasoning, t.seed, 2], sort_keys=True, default=str)
     return Path(t.warm_start_cache).expanduser() / f"{run.model.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
 def warm_start_cached(run: RunConfig, model, tokenizer, rows: list, mesh=None) -> str: # "off", "cached" or "trained in N s"
     "The warm start `run` asks for: loaded from the cache when it exists, else trained (and cached)."
     t = run.training
     if t.warm_start_steps <= 0: return "off"
-    path = warm_start_path(run)
+    path = warm_start_path(run, rows)
     if path is not None and path.exists():
         load_weights(model, path)
         return f"cached ({path})"
