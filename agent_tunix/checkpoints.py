@@ -1,4 +1,4 @@
-"""The trained weights of a model saved to one `.npz` file and loaded back, and where a run keeps them.
+"""Run folders (one per run: config, Orbax checkpoints, final weights or adapters, TensorBoard, analysis), and weights saved to one `.npz` file and loaded back.
 
 Docs: https://agent-tunix.github.io/agent_tunix/checkpoints.html.md"""
 
@@ -6,14 +6,16 @@ Docs: https://agent-tunix.github.io/agent_tunix/checkpoints.html.md"""
 
 # %% ../nbs/13_checkpoints.ipynb #fcb5c294
 from __future__ import annotations
+import dataclasses, json, time
 from pathlib import Path
 
 import numpy as np
 
-from .config import RunConfig
+from .config import ConfigError, RunConfig
 
 # %% auto #0
-__all__ = ['save_weights', 'load_weights', 'weights_path']
+__all__ = ['RUN_CONFIG', 'save_weights', 'load_weights', 'make_run_dir', 'checkpoint_dir', 'weights_path', 'saved_steps',
+           'run_config_dict', 'write_run_config', 'resume_step', 'run_weights', 'latest_run']
 
 # %% ../nbs/13_checkpoints.ipynb #f4c0f3b4
 def save_weights(model, path: str | Path) -> Path:
@@ -39,7 +41,99 @@ def load_weights(model, path: str | Path):
     return model
 
 # %% ../nbs/13_checkpoints.ipynb #e2a9a8e9
-def weights_path(run: RunConfig) -> Path | None: # None when `training.checkpoint_dir` is null
-    "Where `train` saves the trained weights of `run` and `evaluate.py` looks for them: `<training.checkpoint_dir>/<model.name>.npz`."
+RUN_CONFIG = "config.yaml"   # the resolved configuration, in every run folder
+
+def make_run_dir(run: RunConfig, # the checked configuration
+                ) -> Path: # the run's folder, now existing, as an absolute path (Orbax takes no other)
+    "The folder of `run`: `training.output_dir` (made if missing), else a new `<training.runs_dir>/<date>-<time>` no other run has."
+    t = run.training
+    if t.output_dir:
+        d = Path(t.output_dir).expanduser().resolve(); d.mkdir(parents=True, exist_ok=True)
+        return d
+    root, stamp = Path(t.runs_dir).expanduser().resolve(), time.strftime("%Y%m%d-%H%M%S")
+    root.mkdir(parents=True, exist_ok=True)
+    for k in range(1, 10_000):
+        d = root / (stamp if k == 1 else f"{stamp}-{k}")
+        try: d.mkdir(); return d
+        except FileExistsError: continue
+    raise FileExistsError(f"no free run folder name under {root}")
+
+def checkpoint_dir(run: RunConfig, run_dir: Path) -> Path | None: # None when `training.checkpoint_dir` is null
+    "Where the run in `run_dir` keeps its Orbax checkpoints (`actor/<step>/`) and its final weights."
     d = run.training.checkpoint_dir
-    return Path(d).expanduser() / f"{run.model.name}.npz" if d else None
+    return Path(run_dir) / Path(d).expanduser() if d else None
+
+def weights_path(run: RunConfig, run_dir: Path) -> Path | None:
+    "The final weights of the run in `run_dir`: `adapters.safetensors` with LoRA (`model.lora`), else `weights.npz`."
+    d = checkpoint_dir(run, run_dir)
+    return None if d is None else d / ("adapters.safetensors" if run.lora is not None else "weights.npz")
+
+def saved_steps(ckpt: Path | None) -> list[int]: # the steps of the Orbax checkpoints in `ckpt/actor`, oldest first
+    "The steps a run's checkpoint folder holds checkpoints of (Tunix writes `<ckpt>/actor/<step>/`)."
+    d = Path(ckpt) / "actor" if ckpt else None
+    return sorted(int(p.name) for p in d.iterdir() if p.is_dir() and p.name.isdigit()) if d and d.is_dir() else []
+
+# %% ../nbs/13_checkpoints.ipynb #45dd6d92
+def run_config_dict(run: RunConfig) -> dict:
+    "`run` as plain YAML-ready values, in the shape of the composed config (`model.lora` inside `model`)."
+    d = json.loads(json.dumps({f.name: dataclasses.asdict(getattr(run, f.name)) for f in dataclasses.fields(run) if f.name != "lora"}))
+    d["model"]["lora"] = json.loads(json.dumps(dataclasses.asdict(run.lora))) if run.lora is not None else None
+    return d
+
+def write_run_config(run: RunConfig, run_dir: Path) -> Path:
+    "Write `run` as `<run_dir>/config.yaml`."
+    import yaml
+    p = Path(run_dir) / RUN_CONFIG
+    p.write_text(yaml.safe_dump(run_config_dict(run), sort_keys=False))
+    return p
+
+_MUST_MATCH = ("model", "data", "grpo", "generation", "optimizer", "training.batch_size", "training.seed", "training.reward_function")
+
+def _differences(saved: dict, now: dict) -> list[str]:
+    "The settings among `_MUST_MATCH` in which two run configs differ."
+    get = lambda d, k: d.get(k.split(".")[0], {}).get(k.split(".")[1]) if "." in k else d.get(k)
+    return [k for k in _MUST_MATCH if get(saved, k) != get(now, k)]
+
+# %% ../nbs/13_checkpoints.ipynb #9f803216
+def resume_step(run: RunConfig) -> int: # the step the run continues from (0: a new run)
+    "Check `training.resume` against `training.output_dir`'s checkpoints and saved config; raise `ConfigError` with the fix."
+    import yaml
+    t = run.training
+    d = Path(t.output_dir).expanduser() if t.output_dir else None
+    steps = saved_steps(checkpoint_dir(run, d)) if d else []
+    if t.resume is True and not steps:
+        raise ConfigError(f"training.resume=true, but {'training.output_dir is null' if d is None else f'{d} holds no checkpoint'}: "
+                          "name the folder of the run to continue (training.output_dir=runs/<date>-<time>)")
+    if not steps: return 0
+    if t.resume is False:
+        raise ConfigError(f"{d} holds checkpoints (steps {steps}) and training.resume=false: choose a new training.output_dir, "
+                          "or resume it (training.resume=null)")
+    saved = yaml.safe_load((d / RUN_CONFIG).read_text()) if (d / RUN_CONFIG).exists() else None
+    differ = _differences(saved, run_config_dict(run)) if saved else []
+    if differ:
+        raise ConfigError(f"{d} was trained with other settings of {', '.join(differ)} (see its {RUN_CONFIG}); "
+                          "resume it with the same ones, or choose a new training.output_dir")
+    return steps[-1]
+
+# %% ../nbs/13_checkpoints.ipynb #dd43fcc6
+def _saved_config(run_dir: Path) -> dict:
+    import yaml
+    p = Path(run_dir) / RUN_CONFIG
+    return (yaml.safe_load(p.read_text()) or {}) if p.exists() else {}
+
+def run_weights(run_dir: Path) -> Path | None: # `adapters.safetensors` or `weights.npz`; None when the run has not finished
+    "The final weights the run in `run_dir` saved, found through its `config.yaml`."
+    d = (_saved_config(run_dir).get("training") or {}).get("checkpoint_dir", "checkpoints")
+    found = [p for p in (Path(run_dir) / d / n for n in ("adapters.safetensors", "weights.npz")) if p.exists()] if d else []
+    return found[0] if found else None
+
+def latest_run(runs_dir: str | Path, # where run folders are
+               model_name: str | None = None, # only runs of this `model.name`
+              ) -> Path | None: # the run whose final weights were written last
+    "The most recently finished run under `runs_dir`."
+    found = []
+    for d in (p for p in Path(runs_dir).expanduser().resolve().glob("*") if (p / RUN_CONFIG).is_file()):
+        w = run_weights(d)
+        if w is not None and (model_name is None or (_saved_config(d).get("model") or {}).get("name") == model_name):
+            found.append((w.stat().st_mtime, str(d)))
+    return Path(max(found)[1]) if found else None

@@ -15,6 +15,7 @@ from ._base import is_number, is_whole
 from .core import RewardArgumentError, RewardTypeError, batch_reward
 from .data import DataSpec
 from .guards import guarded_reward
+from .lora import LoraSpec
 from .models import FAMILIES, GEMMA3_SIZES, ModelSpec
 from .patterns import BoundReward, parse_reward_spec, reward_fns
 import agent_tunix.rewards  # noqa: F401  (registers the built-in rewards)
@@ -74,8 +75,9 @@ class EvalSpec:
     max_tokens: int | None = None  # tokens to generate per completion (null: generation.max_tokens_to_generate)
     batch_size: int = 64           # prompts per decoding call
     seed: int = 0                  # the first sample's seed (sample i uses seed + i)
-    weights: str = "trained"       # evaluate.py: "trained" (the run's checkpoint), "warm_start", "base", or an .npz file
-    out: str | None = "evaluation.json"  # evaluate.py writes its results here (null: print only)
+    weights: str = "trained"       # evaluate.py: "trained" (a run's saved weights or adapters), "warm_start", "base", or an .npz file
+    run: str | None = None         # evaluate.py: the run folder to score (null: the latest finished run of this model in training.runs_dir)
+    out: str | None = "evaluation.json"  # evaluate.py writes its results here, relative to the scored run's folder (null: print only)
 
     def __post_init__(self):
         if not is_whole(self.num_samples): raise ConfigError(f"evaluate.num_samples must be >= 0, got {self.num_samples}")
@@ -158,14 +160,24 @@ class TrainingSpec:
     warm_start_learning_rate: float = 3e-3
     warm_start_reasoning: bool = False # teach the rows' worked step before the answer (`3 + 4 = 7. The answer is 7.`)
     warm_start_cache: str | None = "~/.cache/agent_tunix/warm_start"  # reuse a finished warm start (null: never)
-    checkpoint_dir: str | None = "checkpoints"  # save the trained weights here as <model.name>.npz (null: don't); `evaluate.py` reads them
+    output_dir: str | None = None      # the run's folder: config, checkpoints, TensorBoard, analysis (null: <runs_dir>/<date>-<time>, a new one)
+    runs_dir: str = "runs"             # where new run folders go, and where `evaluate.py` looks for the latest
+    checkpoint_dir: str | None = "checkpoints"  # Orbax checkpoints and the final weights (or adapters), inside the run folder (null: save nothing)
+    save_every_n_steps: int = 100      # an Orbax checkpoint every this many steps (also at the end, and on Ctrl-C / SIGTERM)
+    keep_checkpoints: int = 2          # the last this many checkpoints are kept
+    resume: bool | None = None         # continue from the run folder's last checkpoint (null: when it holds one; false: refuse such a folder)
+    eval_every_n_steps: int = 0        # greedy held-out accuracy and format rate every this many steps (0: only before and after)
+    eval_subset: int = 32              # ... on the first this many held-out rows
+    export_merged: bool = False        # Gemma 3 with LoRA: also write the merged model as a Hugging Face folder, <run>/merged
     fsdp: int = 1
     tp: int = 1
 
     def __post_init__(self):
         _check_rewards(self)
-        for k in ("max_steps", "batch_size", "warm_start_batch_size"):
+        for k in ("max_steps", "batch_size", "warm_start_batch_size", "keep_checkpoints", "eval_subset"):
             if not is_whole(getattr(self, k), 1): raise ConfigError(f"training.{k} must be >= 1, got {getattr(self, k)}")
+        for k in ("save_every_n_steps", "eval_every_n_steps"):
+            if not is_whole(getattr(self, k)): raise ConfigError(f"training.{k} must be >= 0 (0: off), got {getattr(self, k)}")
 
 # %% ../nbs/12_config.ipynb #05ebd5f0
 @dataclass(frozen=True)
@@ -178,6 +190,7 @@ class RunConfig:
     optimizer: OptimizerSpec = field(default_factory=OptimizerSpec)
     training: TrainingSpec = field(default_factory=TrainingSpec)
     evaluate: EvalSpec = field(default_factory=EvalSpec)
+    lora: LoraSpec | None = None   # `model.lora` in the YAML: low-rank adapters through qwix (None: every weight trains)
 
     def __post_init__(self):   # the model's own checks wait for `load_model`; a run checks them before anything is built
         m = self.model
@@ -185,6 +198,8 @@ class RunConfig:
         if m.family == "gemma3" and m.size not in GEMMA3_SIZES and not m.checkpoint:
             raise ConfigError(f"model.size={m.size!r} is not a released Gemma 3 size ({', '.join(GEMMA3_SIZES)}); "
                               "name one, or set model.checkpoint to a folder, Hugging Face id or kaggle: handle with a config.json")
+        if self.training.export_merged and m.family != "gemma3":
+            raise ConfigError(f"training.export_merged writes a Hugging Face Gemma 3 folder; model.family is {m.family!r}: set it to false")
 
     @property
     def reward_names(self) -> list[str]:
@@ -250,10 +265,23 @@ def validate_config(cfg) -> RunConfig: # the checked run
         from omegaconf import OmegaConf
         cfg = OmegaConf.to_container(cfg, resolve=True)
     cfg = {k: v for k, v in cfg.items() if k != "hydra"}
+    model = dict(cfg.get("model") or {}) if isinstance(cfg.get("model"), dict) else cfg.get("model")
+    lora = model.pop("lora", None) if isinstance(model, dict) else None
+    if model is not None: cfg["model"] = model
     for k in cfg:
         if k not in SECTIONS:
             raise ConfigError(f"unknown config group '{k}'.{_suggest(k, SECTIONS)} The groups are: {', '.join(SECTIONS)}.")
-    return RunConfig(**{k: _section(k, cls, cfg.get(k)) for k, cls in SECTIONS.items()})
+    return RunConfig(**{k: _section(k, cls, cfg.get(k)) for k, cls in SECTIONS.items()}, lora=_lora(lora))
+
+def _lora(values) -> LoraSpec | None:
+    "`model.lora` as a `LoraSpec`: null or false for none, true for the defaults, or a group of its keys."
+    if values is None or values is False: return None
+    if values is True: return LoraSpec()
+    if not isinstance(values, dict): raise ConfigError(f"model.lora must be null, true or a group of keys (model.lora.rank=...), got {values!r}")
+    try: return LoraSpec(**values)
+    except (ValueError, TypeError) as e:
+        keys = ", ".join(f.name for f in dataclasses.fields(LoraSpec))
+        raise ConfigError(f"model.lora: {e}".replace("LoraSpec.", "model.lora.") + f" (its keys: {keys})") from None
 
 # %% ../nbs/12_config.ipynb #b3a0b012
 def _known_keys() -> set[str]:
@@ -267,7 +295,8 @@ def normalize_overrides(overrides: list[str] # Hydra overrides such as "training
     for o in overrides:
         _check_override(o, own_configs)
         key = o.partition("=")[0]
-        if o.startswith("+") and not o.startswith("++") and key[1:] in known: o = o[1:]
+        if key.lstrip("+") == "model.lora" or key.lstrip("+").startswith("model.lora."): o = "++" + o.lstrip("+")   # in gemma configs, not tiny
+        elif o.startswith("+") and not o.startswith("++") and key[1:] in known: o = o[1:]
         elif not o.startswith(("+", "~")) and "=" in o and "." in key and key.partition(".")[0] in SECTIONS and key not in known:
             o = "+" + o   # a misspelt key: let Hydra add it, so that `validate_config` names the key it resembles
         key, _, value = o.partition("=")
@@ -310,14 +339,14 @@ def hydra_main(task, # called with the checked `RunConfig`
                prog: str = "run_training.py", # the program's name, for Hydra's messages
                stops: dict | None = None, # {exception class: (message prefix, exit code)} for errors `task` may raise
               ) -> None:
-    "Compose the packaged Hydra config with `argv`, check it and call `task(run)`; a `ConfigError` ends the program with its message and exit code 2, an error named in `stops` with its code, Ctrl-C at once with 130."
+    "Compose the packaged Hydra config with `argv`, check it and call `task(run)`; a `ConfigError` ends the program with its message and exit code 2, an error named in `stops` with its code, Ctrl-C at once with 130 (or an interrupt's `exit_code`)."
     import hydra, logging
     stops = tuple((stops or {}).items())
     def run_task(cfg):
         for name in ("absl", "jax"): logging.getLogger(name).setLevel(logging.WARNING)  # Hydra sets the root logger to INFO; Tunix logs every step
         try: task(validate_config(cfg))
         except ConfigError as e: _stop(f"config error: {e}", 2)
-        except KeyboardInterrupt as e: _stop(str(e) or "interrupted (Ctrl-C)", 130)
+        except KeyboardInterrupt as e: _stop(str(e) or "interrupted (Ctrl-C)", getattr(e, "exit_code", 130))
         except Exception as e:
             prefix, code = next(((p, c) for cls, (p, c) in stops if isinstance(e, cls)), (None, None))
             if code is None: raise
@@ -329,8 +358,8 @@ def hydra_main(task, # called with the checked `RunConfig`
     finally: sys.argv = saved
 
 def _stop(message: str, code: int):
-    "End the program with `message` on stderr and exit status `code`; after Ctrl-C (130) at once, without waiting for other threads."
+    "End the program with `message` on stderr and exit status `code`; after Ctrl-C (130) or SIGTERM (143) at once, without waiting for other threads."
     print(message, file=sys.stderr, flush=True)
-    if code != 130: raise SystemExit(code)
+    if code not in (130, 143): raise SystemExit(code)
     sys.stdout.flush()
     os._exit(code)   # a normal exit joins Tunix's reward thread, which may sleep in a reward for minutes

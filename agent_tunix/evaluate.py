@@ -12,10 +12,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .checkpoints import load_weights, weights_path
+from .checkpoints import latest_run, load_weights, run_weights
 from .config import ConfigError, EvalSpec, RunConfig, hydra_main
 from .core import batch_reward
 from .data import load_rows
+from .lora import load_adapters, merge_lora
 from .models import load_model, make_mesh
 from .rewards import check_answer, match_format_exactly
 from .warm_start import warm_start_cached
@@ -43,6 +44,21 @@ class EvalResult:
         "The measures as a JSON-ready dict, without the fields that were not measured."
         return {k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(self).items() if v is not None}
 
+# %% ../nbs/14_evaluate.ipynb #6df2f7ea
+_SAMPLERS: dict = {}   # (model, tokenizer, cache size) ids -> Sampler, the two most recent: decoding compiles once per model and shape
+
+def _sampler(model, tokenizer, cache_size: int):
+    "Tunix's `Sampler` of `model`, reused while the same model is scored again (a Sampler reads the model's variables, so it follows training)."
+    from tunix.generate import sampler as sampler_lib
+    key = (id(model), id(tokenizer), cache_size)
+    if key in _SAMPLERS and _SAMPLERS[key][0] is model: _SAMPLERS[key] = _SAMPLERS.pop(key); return _SAMPLERS[key][1]   # most recent last
+    cfg = model.config
+    s = sampler_lib.Sampler(model, tokenizer, sampler_lib.CacheConfig(
+        cache_size=cache_size, num_layers=cfg.num_layers, num_kv_heads=cfg.num_kv_heads, head_dim=cfg.head_dim))
+    _SAMPLERS[key] = (model, s)
+    while len(_SAMPLERS) > 2: _SAMPLERS.pop(next(iter(_SAMPLERS)))
+    return s
+
 # %% ../nbs/14_evaluate.ipynb #5eb0ef1a
 def complete(model, tokenizer, prompts: list[str], # the model, its tokenizer, the prompts
              max_tokens: int = 32, # tokens to generate per prompt
@@ -52,13 +68,10 @@ def complete(model, tokenizer, prompts: list[str], # the model, its tokenizer, t
              progress: str | None = None, # show a progress bar (on stderr) with this label
             ) -> list[str]: # one completion per prompt
     "Completions of `prompts`, greedy or sampled, from Tunix's `Sampler`."
-    from tunix.generate import sampler as sampler_lib
     if temperature < 0: raise ValueError(f"temperature must be >= 0, got {temperature}")
     if not prompts: return []
-    cfg = model.config
     prompt_len = max(len(tokenizer.encode(p)) + 1 for p in prompts)
-    sampler = sampler_lib.Sampler(model, tokenizer, sampler_lib.CacheConfig(
-        cache_size=prompt_len + max_tokens + 8, num_layers=cfg.num_layers, num_kv_heads=cfg.num_kv_heads, head_dim=cfg.head_dim))
+    sampler = _sampler(model, tokenizer, prompt_len + max_tokens + 8)
     sampling = dict(temperature=temperature, top_p=1.0, seed=seed) if temperature > 0 else dict(temperature=0.0)
     starts = range(0, len(prompts), batch_size)
     if progress:
@@ -106,18 +119,24 @@ def evaluate(model, tokenizer, rows: list[dict], # the model, its tokenizer, hel
                       sample=tuple(texts[:3]), **sampled)
 
 # %% ../nbs/14_evaluate.ipynb #0890f438
-def _weights_to_score(run: RunConfig) -> str:
-    "`evaluate.weights` checked before any data is loaded (GSM8K may have to download): a file, or 'warm_start' or 'base'."
-    w, trained = run.evaluate.weights, weights_path(run)
+def _weights_to_score(run: RunConfig) -> tuple: # (a weights file, 'warm_start' or 'base'; the run folder scored or None)
+    "`evaluate.weights` checked before any data is loaded (GSM8K may have to download)."
+    w, e = run.evaluate.weights, run.evaluate
     if w == "trained":
-        if trained is None: raise ConfigError("evaluate.weights=trained needs training.checkpoint_dir (where training saved them)")
-        if not trained.exists():
-            raise ConfigError(f"no trained weights at {trained}: run `python run_training.py` with the same model first, "
+        d = Path(e.run).expanduser().resolve() if e.run else latest_run(run.training.runs_dir, run.model.name)
+        if d is None:
+            raise ConfigError(f"no finished run of model {run.model.name!r} in {Path(run.training.runs_dir).expanduser().resolve()}: "
+                              "run `python run_training.py` with the same model first, name a run folder with evaluate.run=..., "
                               "or set evaluate.weights=warm_start, base or a .npz file")
-        return str(trained)
+        if not d.is_dir(): raise ConfigError(f"evaluate.run={e.run}: there is no such folder")
+        found = run_weights(d)
+        if found is None:
+            raise ConfigError(f"{d} holds no final weights (the run was interrupted, or is still going): resume it with "
+                              f"`python run_training.py training.output_dir={d}`, or name another run with evaluate.run=...")
+        return str(found), d
     if w not in ("warm_start", "base") and not Path(w).expanduser().exists():
         raise ConfigError(f"evaluate.weights={w!r} is not 'trained', 'warm_start', 'base' or an existing .npz file")
-    return w
+    return w, None
 
 def evaluate_run(run: RunConfig, # a checked configuration
                  rows: list[dict] | None = None, # held-out rows (default: those `run.data` names)
@@ -126,13 +145,16 @@ def evaluate_run(run: RunConfig, # a checked configuration
     "Load the model `run` names with the weights `run.evaluate.weights` names and evaluate it on held-out rows."
     t = run.training
     if rows is None and not run.data.num_eval: raise ConfigError("data.num_eval is 0: there are no held-out rows; set data.num_eval=128")
-    w = _weights_to_score(run)
-    loaded = load_rows(run.data) if rows is None or w == "warm_start" else None   # once: (train rows, held-out rows)
+    w, _ = _weights_to_score(run)
+    adapters = w.endswith(".safetensors")   # a LoRA run: its adapters go onto the base it was trained from
+    warm = w == "warm_start" or (adapters and t.warm_start_steps > 0)
+    loaded = load_rows(run.data) if rows is None or warm else None   # once: (train rows, held-out rows)
     rows = loaded[1] if rows is None else rows
     mesh = make_mesh(t.fsdp, t.tp)
     model, tokenizer = load_model(run.model, mesh)
-    if w == "warm_start": print(f"warm start: {warm_start_cached(run, model, tokenizer, loaded[0], mesh)}", file=sys.stderr)
-    elif w != "base": load_weights(model, Path(w).expanduser())
+    if warm: print(f"warm start: {warm_start_cached(run, model, tokenizer, loaded[0], mesh)}", file=sys.stderr)
+    if adapters: model = merge_lora(load_adapters(model, w, mesh=mesh))
+    elif w not in ("warm_start", "base"): load_weights(model, Path(w).expanduser())
     ev = evaluate(model, tokenizer, rows, run.evaluate, run.generation.max_tokens_to_generate, run.generation.temperature, progress)
     return dataclasses.replace(ev, weights=w)
 
@@ -150,11 +172,13 @@ def format_evaluation(ev: EvalResult) -> str:
 
 # %% ../nbs/14_evaluate.ipynb #3e47c496
 def _evaluate_and_report(run: RunConfig) -> None:
+    _, run_dir = _weights_to_score(run)
     ev = evaluate_run(run)
     print(format_evaluation(ev), flush=True)
     if run.evaluate.out:
-        Path(run.evaluate.out).write_text(json.dumps({"config": dataclasses.asdict(run), **ev.as_dict()}, indent=1, default=str))
-        print(f"written: {Path(run.evaluate.out).resolve()}")
+        out = Path(run_dir or ".") / Path(run.evaluate.out).expanduser()   # inside the scored run's folder
+        out.write_text(json.dumps({"config": dataclasses.asdict(run), **ev.as_dict()}, indent=1, default=str))
+        print(f"written: {out.resolve()}")
 
 def main(argv: list[str] | None = None # overrides (default: sys.argv[1:])
         ) -> None:

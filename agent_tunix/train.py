@@ -6,27 +6,28 @@ Docs: https://agent-tunix.github.io/agent_tunix/train.html.md"""
 
 # %% ../nbs/15_train.ipynb #e9f75d89
 from __future__ import annotations
-import dataclasses, json, sys, time
+import contextlib, dataclasses, json, pickle, signal, sys, threading, time
 from pathlib import Path
 
 import numpy as np
 
 from ._base import patch
 from .analysis import RewardLog
-from .checkpoints import save_weights, weights_path
+from .checkpoints import checkpoint_dir, make_run_dir, resume_step, save_weights, weights_path, write_run_config
 from .config import ConfigError, OptimizerSpec, RunConfig, compose_config, hydra_main, validate_config
 from .core import BatchReward
 from .data import batches, load_rows
 from .evaluate import EvalResult, evaluate
 from .guards import GuardedReward
+from .lora import apply_lora, export_merged, save_adapters, share_base
 from .models import load_model, make_mesh, reference_copy
 from .warm_start import warm_start_cached
 
 _all_ = ["compose_config", "validate_config"]   # still importable from here for the FAQ's examples; they live in agent_tunix.config
 
 # %% auto #0
-__all__ = ['RewardFailureError', 'RewardRecorder', 'reseeding_rollout', 'make_optimizer', 'build_learner', 'train', 'main',
-           'compose_config', 'validate_config']
+__all__ = ['RewardFailureError', 'RewardRecorder', 'reseeding_rollout', 'read_scalars', 'make_optimizer', 'build_learner',
+           'TrainingInterrupted', 'train', 'main', 'compose_config', 'validate_config']
 
 # %% ../nbs/15_train.ipynb #e690bbd4
 class RewardFailureError(RuntimeError):
@@ -86,7 +87,9 @@ class RewardRecorder:
         self.steps_done = 0                # training steps whose rewards are all recorded
         self.completions: dict = {}        # (mode, step) -> rows {"prompt", "completion", columns..., reward: score}
         self._calls: dict = {}             # (reward, mode) -> number of calls so far
-        self.evaluations: dict = {}        # "before"/"after" -> `EvalResult`; "grpo_seconds"
+        self.evaluations: dict = {}        # "before"/"after" -> `EvalResult`; "grpo_seconds"; "during" -> [{step, accuracy, format_rate}]
+        self.tb = None                     # (prefix, name, value, mode, step) -> None: TensorBoard (Tunix's metrics logger's `log`)
+        self.snapshots, self._snapshot = False, None   # keep the state at the start of each step (for a checkpoint on Ctrl-C)
 
     def wrap(self, fns: list) -> list:
         "Recorders around batch rewards, in the same order and with the same names."
@@ -109,11 +112,13 @@ def record(self: RewardRecorder, name: str, prompts, completions, scores, column
     "Record one call of reward `name` in its mode's `RewardLog`, with its failures; print, tick, warn or stop as configured."
     mode = str(columns.get("mode", "train"))
     step = self._calls[(name, mode)] = self._calls.get((name, mode), 0) + 1
+    if self.snapshots and mode == "train" and self._order and name == self._order[0]: self._snap()
     s = np.asarray(scores, dtype=float)
     log = self.logs.setdefault(mode, RewardLog())
     log.log(step, name, s, group_ids=self._groups(prompts, s.size))
-    self._extra[(mode, step, name)] = {"failures": int(failures), "time": time.perf_counter()}
+    self._extra[(mode, step, name)] = {"failures": int(failures), "time": time.time()}
     row = self._row(mode, log.steps[-1])
+    if self.tb is not None: self._to_tensorboard(mode, row)
     if self.verbose:
         fails = f" failed {failures}/{row['n']}" if failures else ""
         self._write(f"[{mode} step {step}] {name}: min {row['min']:.3f} max {row['max']:.3f} mean {row['mean']:.3f} "
@@ -182,12 +187,14 @@ def summary(self: RewardRecorder, mode: str = "train") -> dict:
 # %% ../nbs/15_train.ipynb #5277f8ae
 @patch
 def _tick(self: RewardRecorder):
-    "Advance the progress bar by one training step, showing each reward's latest mean and its failures so far."
+    "Advance the progress bar by one training step, showing each reward's latest mean, its failures so far and the latest held-out accuracy."
     if self._bar is None:
         from tqdm import tqdm
-        self._bar = tqdm(total=self.progress, desc="GRPO", unit="step", file=sys.stderr)
-    self._bar.set_postfix({n: f"{self._last[n]:.2f}" + (f" ({self._failed[n]} failed)" if self._failed.get(n) else "")
-                           for n in self._order if n in self._last}, refresh=False)
+        self._bar = tqdm(total=self.progress, initial=self.steps_done - 1, desc="GRPO", unit="step", file=sys.stderr)
+    post = {n: f"{self._last[n]:.2f}" + (f" ({self._failed[n]} failed)" if self._failed.get(n) else "")
+            for n in self._order if n in self._last}
+    if self.evaluations.get("during"): post["held-out"] = f"{self.evaluations['during'][-1]['accuracy']:.2f}"
+    self._bar.set_postfix(post, refresh=False)
     self._bar.update(1)
 
 @patch
@@ -285,6 +292,62 @@ def _save_report(self: RewardRecorder, rows: list, folder: Path):
                         "reasons": [getattr(d, "reason", None) for d in details] if details else None}
     save_reward_analysis(scored, folder, rows)
 
+# %% ../nbs/15_train.ipynb #0ec727f0
+@patch
+def _to_tensorboard(self: RewardRecorder, mode: str, row: dict):
+    "One reward call's spread, failures and dead-group share, beside Tunix's mean of it."
+    name, step = row["reward"], row["step"]
+    for k in ("std", "min", "max"): self.tb("rewards", f"{name}/{k}", row[k], mode, step)
+    self.tb("failures", name, row["failures"], mode, step)
+    if row.get("dead_group_share") is not None: self.tb("dead_groups", name, row["dead_group_share"], mode, step)
+
+@patch
+def heldout(self: RewardRecorder, step: int, ev: EvalResult):
+    "Record a held-out evaluation made during training (`evaluations['during']`, TensorBoard, the bar)."
+    self.evaluations.setdefault("during", []).append({"step": step, "accuracy": ev.accuracy, "format_rate": ev.format_rate,
+                                                      "seconds": ev.seconds})
+    if self.tb is not None:
+        for k in ("accuracy", "format_rate"): self.tb("heldout", k, getattr(ev, k), "eval", step)
+
+# %% ../nbs/15_train.ipynb #fc5ca2a5
+_SMALL = ("logs", "_last", "_failed", "_failing", "_dead", "warnings", "_first")   # bounded: copied whole in a snapshot
+
+@patch
+def _snap(self: RewardRecorder):
+    "Keep the state after `steps_done` steps (a new training step is about to be recorded)."
+    self._snapshot = (self.steps_done, pickle.dumps({k: getattr(self, k) for k in _SMALL}))
+
+@patch
+def state_at(self: RewardRecorder, step: int) -> dict | None: # None when the recorder cannot tell
+    "What the recorder held after training step `step`: the current state, or the last snapshot with the later rows cut."
+    if self.steps_done == step and self._calls.get((self._order[0] if self._order else None, "train"), step) == step:
+        small = {k: getattr(self, k) for k in _SMALL}
+    elif self._snapshot is not None and self._snapshot[0] == step: small = pickle.loads(self._snapshot[1])
+    else: return None
+    keep = lambda k: k[0] != "train" or k[1] <= step
+    return {"step": step, **small, "steps_done": step, "evaluations": dict(self.evaluations),
+            "_extra": {k: v for k, v in self._extra.items() if keep(k)},
+            "completions": {k: v for k, v in self.completions.items() if keep(k)},
+            "_calls": {k: (min(v, step) if k[1] == "train" else v) for k, v in self._calls.items()}}
+
+@patch
+def save_state(self: RewardRecorder, path, step: int) -> Path | None:
+    "Pickle `state_at(step)` to `path` (written aside, then moved into place); None when there is no such state."
+    state = self.state_at(step)
+    if state is None: return None
+    path = Path(path); tmp = path.with_name(path.name + ".tmp")
+    tmp.write_bytes(pickle.dumps(state)); tmp.replace(path)
+    return path
+
+@patch
+def load_state(self: RewardRecorder, path, step: int) -> bool:
+    "Take back what `save_state` wrote at `step`; False (nothing changed) when the file is missing or of another step."
+    path = Path(path)
+    state = pickle.loads(path.read_bytes()) if path.exists() else {}
+    if state.pop("step", None) != step: return False
+    for k, v in state.items(): setattr(self, k, v)
+    return True
+
 # %% ../nbs/15_train.ipynb #59156ca6
 def reseeding_rollout(seed: int = 0): # the first call samples with `seed + 1`, the next with `seed + 2`, ...
     "A Tunix rollout engine: the vanilla rollout with a new sampling seed at every call."
@@ -301,6 +364,46 @@ def reseeding_rollout(seed: int = 0): # the first call samples with `seed + 1`, 
             return super().generate(prompts, dataclasses.replace(rollout_config, seed=seed + self.calls), **kwargs)
     return ReseedingVanillaRollout
 
+# %% ../nbs/15_train.ipynb #e1ecf24f
+class _TensorBoard:
+    "Tunix's TensorBoard backend, without the `/jax/...` events `jax.monitoring` also reports to it, and deaf once closed."
+    def __init__(self, log_dir: str):
+        from tunix.sft.metrics_logger import TensorboardBackend
+        self._tb, self._closed = TensorboardBackend(log_dir=log_dir, flush_every_n_steps=1), False
+    def log_scalar(self, event: str, value, **kwargs):
+        if not (self._closed or event.lstrip("/").startswith("jax/")): self._tb.log_scalar(event, value, **kwargs)
+    def close(self):   # Tunix's logger leaves its listeners registered: a later run's events would reopen this file
+        import jax
+        self._closed = True; self._tb.close()
+        with contextlib.suppress(Exception): jax.monitoring.unregister_scalar_listener(self.log_scalar)
+
+def _run_folder_options(run: RunConfig, run_dir: Path | None) -> dict:
+    "The `RLTrainingConfig` settings for a run folder: Orbax checkpoints (when `training.checkpoint_dir` is set) and TensorBoard."
+    if run_dir is None: return {}
+    import orbax.checkpoint as ocp
+    from tunix.sft.metrics_logger import MetricsLoggerOptions
+    t, ckpt, logs = run.training, checkpoint_dir(run, run_dir), str(Path(run_dir) / "tensorboard")
+    opts = {"metrics_logging_options": MetricsLoggerOptions(log_dir=logs, flush_every_n_steps=1,
+                                                            backend_kwargs={"custom_backend": [lambda: _TensorBoard(logs)]})}
+    if ckpt is None: return opts
+    every = t.save_every_n_steps or t.max_steps   # 0: at the end only (and on Ctrl-C)
+    return {**opts, "checkpoint_root_directory": str(ckpt),
+            "checkpointing_options": ocp.CheckpointManagerOptions(save_interval_steps=every, max_to_keep=t.keep_checkpoints)}
+
+# %% ../nbs/15_train.ipynb #99d0eef5
+def read_scalars(folder: str | Path, # a run's `tensorboard/` folder (or a run folder, or a folder of runs)
+                ) -> dict[str, list[tuple[int, float]]]: # {tag: [(step, value), ...]} in the order written
+    "The scalars of every TensorBoard event file under `folder`."
+    from tensorboardX.proto import event_pb2
+    out = {}
+    for f in sorted(Path(folder).rglob("events.out.tfevents.*")):
+        data, pos = f.read_bytes(), 0
+        while pos + 12 <= len(data):   # TFRecord: length (8 bytes), its CRC (4), the event, its CRC (4)
+            n = int.from_bytes(data[pos:pos + 8], "little")
+            event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + n]); pos += n + 16
+            for v in event.summary.value: out.setdefault(v.tag, []).append((event.step, v.simple_value))
+    return out
+
 # %% ../nbs/15_train.ipynb #5145760d
 def make_optimizer(spec: OptimizerSpec): # an optax `GradientTransformation`
     "AdamW with `spec`'s learning rate (after a linear warm-up), decay, betas and optional global-norm clipping."
@@ -311,9 +414,11 @@ def make_optimizer(spec: OptimizerSpec): # an optax `GradientTransformation`
 
 def build_learner(run: RunConfig, # the checked configuration
                   log: RewardRecorder, # where the rewards' scores go
-                  model, tokenizer, mesh, # the actor (its copy becomes the reference), its tokenizer, their mesh
+                  actor, reference, # the model GRPO trains (adapted with LoRA) and the reference (its base, or a copy)
+                  tokenizer, mesh, # their tokenizer and mesh
+                  run_dir: Path | None = None, # the run's folder: checkpoints (restored from, when it holds one) and TensorBoard
                  ):
-    "Tunix's GRPOLearner for `run`: reference copy, RLCluster (vanilla rollout) and the recorded rewards."
+    "Tunix's GRPOLearner for `run`: RLCluster (reseeded vanilla rollout), the recorded rewards, and the run folder's checkpoints and TensorBoard."
     from tunix.rl import rl_cluster as rlc
     from tunix.rl.grpo.grpo_learner import GRPOConfig, GRPOLearner
     from tunix.rl.rollout import base_rollout
@@ -322,16 +427,78 @@ def build_learner(run: RunConfig, # the checked configuration
         max_tokens_to_generate=gen.max_tokens_to_generate, max_prompt_length=gen.max_prompt_length,
         kv_cache_size=gen.max_prompt_length + gen.max_tokens_to_generate + 8, temperature=gen.temperature,
         top_p=gen.top_p, top_k=gen.top_k, eos_tokens=[tokenizer.eos_id()])
-    optimizer = make_optimizer(run.optimizer)
-    training = rlc.RLTrainingConfig(actor_optimizer=optimizer, max_steps=t.max_steps,
-                                    eval_every_n_steps=t.max_steps + 1, pbar_description="GRPO")
+    training = rlc.RLTrainingConfig(actor_optimizer=make_optimizer(run.optimizer), max_steps=t.max_steps,
+                                    eval_every_n_steps=t.max_steps + 1, pbar_description="GRPO", **_run_folder_options(run, run_dir))
     cluster = rlc.RLCluster(
-        actor=model, reference=reference_copy(model), tokenizer=tokenizer,
+        actor=actor, reference=reference, tokenizer=tokenizer,
         cluster_config=rlc.ClusterConfig(role_to_mesh={r: mesh for r in (rlc.Role.ACTOR, rlc.Role.REFERENCE, rlc.Role.ROLLOUT)},
                                          rollout_engine=reseeding_rollout(t.seed * 1_000_003), offload_to_cpu=False,
                                          training_config=training, rollout_config=rollout))
     algo = GRPOConfig(num_generations=g.num_generations, num_iterations=g.num_iterations, beta=g.beta, epsilon=g.epsilon)
-    return GRPOLearner(rl_cluster=cluster, algo_config=algo, reward_fns=log.wrap(run.rewards()), data_shuffle_seed=t.seed)
+    learner = GRPOLearner(rl_cluster=cluster, algo_config=algo, reward_fns=log.wrap(run.rewards()), data_shuffle_seed=t.seed)
+    cluster.rollout.calls = cluster.global_steps   # restored from a checkpoint: sample with the seeds the uninterrupted run used
+    if run_dir is not None: log.tb = cluster.actor_trainer.metrics_logger.log
+    return learner
+
+# %% ../nbs/15_train.ipynb #47540187
+class TrainingInterrupted(KeyboardInterrupt):
+    "A run stopped by Ctrl-C or SIGTERM; the message says what was saved and how to resume; `exit_code` 130 or 143."
+    def __init__(self, message: str = "", exit_code: int = 130):
+        super().__init__(message); self.exit_code = exit_code
+
+class _StepHooks:
+    "Tunix training hooks (main thread): `after_update(trainer)` after each update; a stop asked for during one is raised after it."
+    def __init__(self, after_update): self.after_update, self.busy, self.stop, self.signal = after_update, False, None, None
+    def on_train_start(self, trainer): pass
+    def on_train_step_start(self, trainer): self.busy = True
+    def on_train_step_end(self, trainer, step, loss): pass
+    def on_eval_step_start(self, trainer): pass
+    def on_eval_step_end(self, trainer, loss): pass
+    def on_train_end(self, trainer):
+        self.busy = False
+        self.after_update(trainer)
+        if self.stop: raise KeyboardInterrupt(self.stop)
+
+@contextlib.contextmanager
+def _stopping_cleanly(hooks: _StepHooks):
+    "While GRPO runs: SIGINT/SIGTERM during an update stop after it (a second one at once), between updates at once."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def handler(signum, frame):
+        hooks.signal = "SIGTERM" if signum == signal.SIGTERM else "Ctrl-C"
+        if hooks.busy and hooks.stop is None: hooks.stop = hooks.signal; return
+        raise KeyboardInterrupt(hooks.signal)
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+
+# %% ../nbs/15_train.ipynb #edf54952
+def _after_update(run: RunConfig, log: RewardRecorder, trainer, tokenizer, heldout: list, ckpt: Path | None):
+    "After update `trainer.train_steps`: the held-out subset when it is due; the recorder's state when a checkpoint was written."
+    t, step = run.training, trainer.train_steps
+    if t.eval_every_n_steps and heldout and step % t.eval_every_n_steps == 0:
+        log.heldout(step, evaluate(trainer.model, tokenizer, heldout, dataclasses.replace(run.evaluate, num_samples=0),
+                                   run.generation.max_tokens_to_generate))
+    if ckpt is not None and (trainer.checkpoint_manager.latest_step() == step or step >= t.max_steps):   # (the last: saved at close)
+        log.save_state(ckpt / "recorder.pkl", step)
+
+def _interrupted(run: RunConfig, log: RewardRecorder, learner, run_dir: Path, ckpt: Path | None, how: str) -> TrainingInterrupted:
+    "Save the last update's checkpoint and the recorder's state, flush TensorBoard; the error that says how to resume."
+    trainer, t = learner.rl_cluster.actor_trainer, run.training
+    step = trainer.train_steps   # updates done (the rewards of the next step may be scored already)
+    said = f"interrupted ({how}) after {step} of {t.max_steps} steps"
+    log.close()
+    if ckpt is not None and step > 0:
+        if trainer.checkpoint_manager.latest_step() != step:
+            trainer.checkpoint_manager.save(step, trainer.model, trainer.optimizer, save_only_lora_params=run.lora is not None, force=True,
+                                            custom_metadata={"global_step": step // run.grpo.num_iterations, "role": "actor"})
+        trainer.checkpoint_manager.close()   # waits for the write
+        log.save_state(ckpt / "recorder.pkl", step)
+        said += (f"; the checkpoint of step {step} is in {ckpt}. Resume with `python run_training.py training.output_dir={run_dir}` "
+                 "and the same overrides")
+    else: said += "; nothing was saved" + ("" if ckpt is not None else " (training.checkpoint_dir is null)")
+    trainer.metrics_logger.close()
+    return TrainingInterrupted(said, 143 if how == "SIGTERM" else 130)
 
 # %% ../nbs/15_train.ipynb #93eb5b33
 def _check_prompt_lengths(rows: list, tokenizer, limit: int):
@@ -356,36 +523,66 @@ def _brief(ev: EvalResult) -> str:
     sampled = f", sampled accuracy {ev.sampled_accuracy:.3f}" if ev.sampled_accuracy is not None else ""
     return f"accuracy {ev.accuracy:.3f}{sampled}, format {ev.format_rate:.3f} (n={ev.n}), e.g. {ev.sample[0]!r}"
 
+# %% ../nbs/15_train.ipynb #77c04852
+def _start(run: RunConfig, log: RewardRecorder, model, tokenizer, train_rows: list, mesh, resumed: int, say):
+    "The warm start (unless a run that trains every weight resumes: its checkpoint holds them all) and the actor and reference: LoRA on the base, or the model and a copy."
+    if resumed and run.lora is None: say(f"warm start: in the checkpoint of step {resumed}")
+    else:
+        status = warm_start_cached(run, model, tokenizer, train_rows, mesh)
+        if status != "off": say(f"warm start: {status}")
+    if run.lora is None: return model, reference_copy(model)
+    return apply_lora(model, run.lora, seed=run.training.seed, mesh=mesh), model   # the reference is the base: one copy of it
+
+def _save_final(run: RunConfig, model, reference, tokenizer, run_dir: Path) -> list[Path]:
+    "The trained weights (or, with LoRA, the adapters, their frozen base shared with `reference` again) and the merged export when asked."
+    if run.lora is not None: share_base(model, reference)
+    path, saved = weights_path(run, run_dir), []
+    if path is not None: saved.append(save_adapters(model, path) if run.lora is not None else save_weights(model, path))
+    if run.training.export_merged:
+        saved.append(export_merged(model, Path(run_dir) / "merged", tokenizer if hasattr(tokenizer, "serialized_model_proto") else None))
+    return saved
+
 # %% ../nbs/15_train.ipynb #9af28ecc
 def train(run: RunConfig, # the checked configuration (see `agent_tunix.config.validate_config`)
           rows: tuple | None = None, # (train rows, held-out rows); default `load_rows(run.data)`
           out=None, # where progress and per-step reward lines go (default stdout)
-         ) -> RewardRecorder: # what the rewards gave per function and step, with `evaluations` before/after
-    "Warm-start if asked, evaluate, run GRPO for `run.training.max_steps` steps, evaluate again, save the analysis if asked."
+         ) -> RewardRecorder: # what the rewards gave per function and step, with `evaluations`; `run_dir` the run's folder
+    "Warm-start if asked, evaluate, run GRPO (resuming the run folder's last checkpoint) to `training.max_steps`, evaluate again, save."
     t, say = run.training, (lambda *a: print(*a, file=out or sys.stdout, flush=True))
+    resumed = resume_step(run)   # refuses a wrong folder before anything is built or written
     train_rows, eval_rows = rows if rows is not None else load_rows(run.data)
     log, mesh = _recorder(run, out), make_mesh(t.fsdp, t.tp)
     model, tokenizer = load_model(run.model, mesh)
     _check_prompt_lengths(train_rows + eval_rows, tokenizer, run.generation.max_prompt_length)
-    status = warm_start_cached(run, model, tokenizer, train_rows, mesh)
-    if status != "off": say(f"warm start: {status}")
-    score = lambda: evaluate(model, tokenizer, eval_rows, run.evaluate, run.generation.max_tokens_to_generate, run.generation.temperature)
-    if eval_rows: log.evaluations["before"] = score(); say(f"held-out before GRPO: {_brief(log.evaluations['before'])}")
-    learner = build_learner(run, log, model, tokenizer, mesh)
+    run_dir = log.run_dir = make_run_dir(run)
+    write_run_config(run, run_dir)
+    ckpt = checkpoint_dir(run, run_dir)
+    if resumed and not log.load_state(ckpt / "recorder.pkl", resumed):
+        say(f"warning: no reward record of step {resumed} in {ckpt}: the analysis covers the steps from {resumed + 1} on")
+        log.steps_done = resumed
+    actor, reference = _start(run, log, model, tokenizer, train_rows, mesh, resumed, say)
+    score = lambda m: evaluate(m, tokenizer, eval_rows, run.evaluate, run.generation.max_tokens_to_generate, run.generation.temperature)
+    if eval_rows and "before" not in log.evaluations and not resumed:
+        log.evaluations["before"] = score(actor); say(f"held-out before GRPO: {_brief(log.evaluations['before'])}")
+    learner = build_learner(run, log, actor, reference, tokenizer, mesh, run_dir)
+    if resumed: say(f"resuming {run_dir} at step {resumed} of {t.max_steps}")
+    log.snapshots = ckpt is not None
+    hooks = _StepHooks(lambda trainer: _after_update(run, log, trainer, tokenizer, eval_rows[:t.eval_subset], ckpt))
+    learner.rl_cluster.actor_trainer.with_training_hooks(hooks)
     start = time.perf_counter()
     from tqdm.contrib.logging import logging_redirect_tqdm
     try:
-        with logging_redirect_tqdm(): learner.train(batches(train_rows, t.batch_size, seed=t.seed))   # warnings above the bar, too
+        with logging_redirect_tqdm(), _stopping_cleanly(hooks): learner.train(batches(train_rows, t.batch_size, seed=t.seed))
     except KeyboardInterrupt:   # Tunix's reward thread may still be inside a reward: leave it (and its guards) alone
-        raise KeyboardInterrupt(f"interrupted (Ctrl-C) after {log.steps_done} of {t.max_steps} steps; the weights were not saved") from None
+        raise _interrupted(run, log, learner, run_dir, ckpt, hooks.signal or "Ctrl-C") from None
     except RewardFailureError: _close_guards(log); raise   # raised by the reward thread once its call was over
     finally: log.close()
     _close_guards(log)
-    log.evaluations["grpo_seconds"] = time.perf_counter() - start
+    log.evaluations["grpo_seconds"] = log.evaluations.get("grpo_seconds", 0.0) + time.perf_counter() - start
     model = learner.rl_cluster.actor_trainer.model   # the trained actor (Tunix may have resharded it into a new module)
-    if eval_rows: log.evaluations["after"] = score(); say(f"held-out after GRPO: {_brief(log.evaluations['after'])}")
-    if weights_path(run) is not None: save_weights(model, weights_path(run))
-    if t.save_reward_analysis: log.save(t.analysis_dir)
+    if eval_rows: log.evaluations["after"] = score(model); say(f"held-out after GRPO: {_brief(log.evaluations['after'])}")
+    _save_final(run, model, reference, tokenizer, run_dir)
+    if t.save_reward_analysis: log.save(run_dir / Path(t.analysis_dir).expanduser())
     return log
 
 # %% ../nbs/15_train.ipynb #d7b1824b
@@ -405,8 +602,10 @@ def _train_and_report(run: RunConfig) -> None:
                      f"({after.k} samples each at temperature {after.temperature:g})")
         print(line, flush=True)
     for line in log.report(): print(line, flush=True)
-    if weights_path(run) is not None: print(f"trained weights: {weights_path(run).resolve()} (score them again with `python evaluate.py`)")
-    if run.training.save_reward_analysis: print(f"reward analysis: {Path(run.training.analysis_dir).resolve()}")
+    w = weights_path(run, log.run_dir)
+    print(f"run folder: {log.run_dir.resolve()} (config.yaml, checkpoints, TensorBoard: `tensorboard --logdir {log.run_dir / 'tensorboard'}`)")
+    if w is not None: print(f"trained {'adapters' if run.lora else 'weights'}: {w.resolve()} (score them again with `python evaluate.py`)")
+    if run.training.save_reward_analysis: print(f"reward analysis: {(log.run_dir / run.training.analysis_dir).resolve()}")
 
 def main(argv: list[str] | None = None # overrides (default: sys.argv[1:])
         ) -> None:

@@ -53,7 +53,7 @@ def trained(tmp_path_factory):
         f"training.max_steps={STEPS}", f"training.batch_size={BATCH}",
         "training.log_rewards=true", "training.save_reward_analysis=true", f"training.analysis_dir={out}",
         "generation.max_tokens_to_generate=8", "grpo.num_generations=4", "training.warm_start_steps=0",
-        f"training.checkpoint_dir={tmp_path_factory.mktemp('checkpoints')}",
+        f"training.runs_dir={tmp_path_factory.mktemp('runs')}",
     ])
     run = C.validate_config(cfg)
     rows = synthetic_arithmetic(16, seed=3)
@@ -142,28 +142,36 @@ def test_a_weighted_reward_is_its_own_scaled_function(trained):
     assert rows and all(r["check_answer_x2"] == 2 * check_answer(r["completion"], r["answer"]) for r in rows)
 
 
-def test_evaluate_script_scores_the_saved_checkpoint(trained, tmp_path):
-    run, *_ = trained
-    assert weights_path(run).exists()
+def test_evaluate_script_scores_the_latest_run(trained, tmp_path):
+    run, _, log, _, _ = trained
+    w = weights_path(run, log.run_dir)
+    assert w.exists() and log.run_dir.parent == Path(run.training.runs_dir)
     out = tmp_path / "ev.json"
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "evaluate.py"), f"training.checkpoint_dir={weights_path(run).parent}", "data.num_eval=4",
-         "generation.max_tokens_to_generate=8", "evaluate.num_samples=2", f"evaluate.out={out}",
-         f"hydra.run.dir={tmp_path / 'hydra'}"],
+        [sys.executable, str(ROOT / "evaluate.py"), f"training.runs_dir={run.training.runs_dir}", "data.num_eval=4",
+         "generation.max_tokens_to_generate=8", "evaluate.num_samples=2", f"evaluate.out={out}"],
         capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
     assert proc.returncode == 0, proc.stderr[-2000:]
     ev = json.loads(out.read_text())
-    assert (ev["n"], ev["k"], ev["weights"]) == (4, 2, str(weights_path(run)))
+    assert (ev["n"], ev["k"], ev["weights"]) == (4, 2, str(w))
     assert 0 <= ev["sampled_accuracy"] <= ev["pass_at_k"] <= 1
     assert "accuracy" in proc.stdout and "pass@2" in proc.stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ev.json"]     # nothing else written where it ran
 
 
-def test_evaluate_script_without_a_checkpoint_names_the_fix(tmp_path):
+def test_evaluate_script_without_a_finished_run_names_the_fix(tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "evaluate.py"), f"training.checkpoint_dir={tmp_path / 'none'}",
-         f"hydra.run.dir={tmp_path / 'hydra'}"],
+        [sys.executable, str(ROOT / "evaluate.py"), f"training.runs_dir={tmp_path / 'none'}"],
         capture_output=True, text=True, cwd=tmp_path, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
     assert proc.returncode == 2 and "run `python run_training.py`" in proc.stderr, proc.stderr[-2000:]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_short_runs_never_overwrite_each_other(trained):
+    run, _, log, _, _ = trained
+    again = T.train(run, rows=(synthetic_arithmetic(16, seed=3), []), out=io.StringIO())   # the same config, at once
+    assert again.run_dir != log.run_dir and again.run_dir.parent == log.run_dir.parent
+    assert weights_path(run, log.run_dir).exists() and weights_path(run, again.run_dir).exists()
 
 
 TRAINING_MODULES = ("data", "config", "checkpoints", "warm_start", "evaluate", "train")

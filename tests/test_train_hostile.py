@@ -14,6 +14,7 @@ import io
 import re
 import signal
 import subprocess
+import tempfile
 import sys
 import textwrap
 import time
@@ -67,7 +68,8 @@ USER_MODULE = textwrap.dedent('''
 # in-process runs of `main`: Hydra must not point the logging at pytest's captured streams, which close after each test
 NO_LOGGING = ["hydra/job_logging=none", "hydra/hydra_logging=none"]
 TINY = ["training.warm_start_steps=0", "training.batch_size=1", "grpo.num_generations=2",
-        "generation.max_tokens_to_generate=4", "training.checkpoint_dir=null", "data.num_train=8", "data.num_eval=0"]
+        "generation.max_tokens_to_generate=4", "training.checkpoint_dir=null", "data.num_train=8", "data.num_eval=0",
+        f"training.runs_dir={tempfile.mkdtemp(prefix='hostile_runs_')}"]   # each run's folder (config, TensorBoard) out of the tree
 
 
 @pytest.fixture
