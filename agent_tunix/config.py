@@ -166,7 +166,7 @@ class TrainingSpec:
     save_every_n_steps: int = 100      # an Orbax checkpoint every this many steps (also at the end, and on Ctrl-C / SIGTERM)
     keep_checkpoints: int = 2          # the last this many checkpoints are kept
     resume: bool | None = None         # continue from the run folder's last checkpoint (null: when it holds one; false: refuse such a folder)
-    eval_every_n_steps: int = 0        # greedy held-out accuracy and format rate every this many steps (0: only before and after)
+    eval_every_n_steps: int = 50       # greedy held-out accuracy and format rate every this many steps (0: only before and after)
     eval_subset: int = 32              # ... on the first this many held-out rows
     export_merged: bool = False        # Gemma 3 with LoRA: also write the merged model as a Hugging Face folder, <run>/merged
     fsdp: int = 1

@@ -89,6 +89,7 @@ class RewardRecorder:
         self._calls: dict = {}             # (reward, mode) -> number of calls so far
         self.evaluations: dict = {}        # "before"/"after" -> `EvalResult`; "grpo_seconds"; "during" -> [{step, accuracy, format_rate}]
         self.tb = None                     # (prefix, name, value, mode, step) -> None: TensorBoard (Tunix's metrics logger's `log`)
+        self._reasons: dict = {}           # reward -> the reasons its details form gave so far (for TensorBoard's shares)
         self.snapshots, self._snapshot = False, None   # keep the state at the start of each step (for a checkpoint on Ctrl-C)
 
     def wrap(self, fns: list) -> list:
@@ -118,7 +119,7 @@ def record(self: RewardRecorder, name: str, prompts, completions, scores, column
     log.log(step, name, s, group_ids=self._groups(prompts, s.size))
     self._extra[(mode, step, name)] = {"failures": int(failures), "time": time.time()}
     row = self._row(mode, log.steps[-1])
-    if self.tb is not None: self._to_tensorboard(mode, row)
+    if self.tb is not None: self._to_tensorboard(mode, row, prompts, completions, columns)
     if self.verbose:
         fails = f" failed {failures}/{row['n']}" if failures else ""
         self._write(f"[{mode} step {step}] {name}: min {row['min']:.3f} max {row['max']:.3f} mean {row['mean']:.3f} "
@@ -294,12 +295,25 @@ def _save_report(self: RewardRecorder, rows: list, folder: Path):
 
 # %% ../nbs/15_train.ipynb #0ec727f0
 @patch
-def _to_tensorboard(self: RewardRecorder, mode: str, row: dict):
-    "One reward call's spread, failures and dead-group share, beside Tunix's mean of it."
+def _reason_shares(self: RewardRecorder, name: str, prompts, completions, columns: dict) -> dict:
+    "{reason: share of the call's completions} from the reward's details form ({} without one); never raises."
+    fn = self._fns.get(name); one = getattr(fn, "fn", None)
+    if not (hasattr(fn, "explain") and hasattr(getattr(one, "fn", one), "details")): return {}
+    try: reasons = [getattr(d, "reason", None) for d in fn.explain(prompts, completions, **{
+            k: v for k, v in columns.items() if k not in ("mode", "trajectory_ids")})]
+    except Exception: return {}
+    seen = self._reasons.setdefault(name, set()); seen.update(r for r in reasons if r)
+    return {r: sum(x == r for x in reasons) / max(len(reasons), 1) for r in sorted(seen)}   # 0 for a reason seen before
+
+@patch
+def _to_tensorboard(self: RewardRecorder, mode: str, row: dict, prompts=None, completions=None, columns: dict | None = None):
+    "One reward call's spread, failures, dead-group share and reason shares, beside Tunix's mean of it."
     name, step = row["reward"], row["step"]
     for k in ("std", "min", "max"): self.tb("rewards", f"{name}/{k}", row[k], mode, step)
     self.tb("failures", name, row["failures"], mode, step)
     if row.get("dead_group_share") is not None: self.tb("dead_groups", name, row["dead_group_share"], mode, step)
+    for r, share in (self._reason_shares(name, prompts, completions, columns or {}) if completions is not None else {}).items():
+        self.tb("reasons", f"{name}/{r}", share, mode, step)
 
 @patch
 def heldout(self: RewardRecorder, step: int, ev: EvalResult):

@@ -115,6 +115,7 @@ def test_tensorboard_files_hold_tunix_metrics_and_ours(runs):
     assert [s for s, _ in scalars["rewards/train/even_length/std"]] == list(range(1, M + 1))
     assert len(scalars["actor/train/loss"]) == M and "rewards/train/even_length" in scalars
     assert {"failures/train/check_answer", "dead_groups/train/check_answer"} <= set(scalars)
+    assert [k for k in scalars if k.startswith("reasons/train/check_answer/")]   # the built-in's reasons, as shares
     assert not [k for k in scalars if k.startswith("jax/")]
     split = T.read_scalars(tmp / "split")                      # both parts of the resumed run, in its one folder
     assert {s for s, _ in split["rewards/train/even_length/std"]} == set(range(1, M + 1))
@@ -164,3 +165,39 @@ def test_a_refused_config_leaves_no_folder(tmp_path):
                           cwd=tmp_path, timeout=300, env={**os.environ, "JAX_PLATFORMS": "cpu"})
     assert proc.returncode == 2 and "training.max_steps must be >= 1" in proc.stderr, proc.stderr[-2000:]
     assert list(tmp_path.iterdir()) == []                    # no outputs/<date>/<time>/, no runs/, no log file
+
+
+def _tiny_gemma3(folder):
+    "A random 2-layer Gemma 3 with a SentencePiece tokenizer, written as a Hugging Face folder (as in test_gemma_loading)."
+    import importlib.util
+    spm = pytest.importorskip("sentencepiece")
+    spec = importlib.util.spec_from_file_location("gemma_loading", ROOT / "tests" / "test_gemma_loading.py")
+    gl = importlib.util.module_from_spec(spec); spec.loader.exec_module(gl)
+    proto = io.BytesIO()
+    spm.SentencePieceTrainer.train(sentence_iterator=iter(gl.TEXTS), model_writer=proto, vocab_size=96, model_type="bpe",
+                                   pad_id=0, eos_id=1, bos_id=2, unk_id=3, normalization_rule_name="identity",
+                                   remove_extra_whitespaces=False, minloglevel=2)
+    gl.write_tiny(folder, spm.SentencePieceProcessor(model_proto=proto.getvalue()), gl.make_mesh(), num_kv_heads=1)
+    return folder
+
+
+def test_a_gemma3_lora_run_exports_merged_weights_that_load_back(tmp_path):
+    from flax import nnx
+    from agent_tunix.checkpoints import weights_path
+    from agent_tunix.lora import load_adapters, merge_lora
+    from agent_tunix.models import load_model, make_mesh
+    base = _tiny_gemma3(tmp_path / "base")
+    run = C.validate_config(C.compose_config([
+        "model=gemma3_270m", "model.name=tiny-gemma3", "model.size=null", f"model.checkpoint={base}", "model.lora.rank=4",
+        "training.export_merged=true", "training.max_steps=2", "training.batch_size=2", "grpo.num_generations=4",
+        "generation.max_tokens_to_generate=8", "training.warm_start_steps=0", "training.reward_function=[even_length]",
+        f"training.runs_dir={tmp_path / 'runs'}", "data.num_eval=0"]))
+    assert run.lora.rank == 4 and run.lora.targets == ("attention", "mlp")   # the Gemma config's LoRA, rank overridden
+    log = T.train(run, rows=(synthetic_arithmetic(8, seed=2), []), out=io.StringIO())
+    mesh = make_mesh()
+    merged, _ = load_model(C.ModelSpec(family="gemma3", checkpoint=str(log.run_dir / "merged")), mesh)
+    expected = merge_lora(load_adapters(load_model(run.model, mesh)[0], weights_path(run, log.run_dir), mesh=mesh))
+    flat = lambda m: {k: np.asarray(v) for k, v in nnx.traversals.flatten_mapping(nnx.state(m, nnx.Param).to_pure_dict()).items()}
+    got, want, untouched = flat(merged), flat(expected), flat(load_model(run.model, mesh)[0])
+    assert got.keys() == want.keys() and all(np.array_equal(got[k], want[k]) for k in want)   # bit for bit
+    assert any(not np.array_equal(got[k], untouched[k]) for k in want)      # and the adapters did change the base
