@@ -201,3 +201,19 @@ def test_a_gemma3_lora_run_exports_merged_weights_that_load_back(tmp_path):
     got, want, untouched = flat(merged), flat(expected), flat(load_model(run.model, mesh)[0])
     assert got.keys() == want.keys() and all(np.array_equal(got[k], want[k]) for k in want)   # bit for bit
     assert any(not np.array_equal(got[k], untouched[k]) for k in want)      # and the adapters did change the base
+
+
+def test_sigterm_during_an_update_waits_for_it_and_between_updates_stops_at_once():
+    stopped = []
+    hooks = T._StepHooks(lambda trainer: stopped.append(trainer))
+    with T._stopping_cleanly(hooks):
+        hooks.on_train_step_start("trainer")                  # an update is running
+        signal.raise_signal(signal.SIGTERM)                    # held: the update must finish (and be checkpointed)
+        assert hooks.stop == "SIGTERM"
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            hooks.on_train_end("trainer")                      # raised once the update is over, after its hook ran
+        assert stopped == ["trainer"] and not hooks.busy
+        with pytest.raises(KeyboardInterrupt, match="SIGTERM"):
+            signal.raise_signal(signal.SIGTERM)                # between updates: at once
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the handlers are put back
+    assert T.TrainingInterrupted("x", 143).exit_code == 143
