@@ -113,6 +113,9 @@ def resume_step(run: RunConfig) -> int: # the step the run continues from (0: a 
     if differ:
         raise ConfigError(f"{d} was trained with other settings of {', '.join(differ)} (see its {RUN_CONFIG}); "
                           "resume it with the same ones, or choose a new training.output_dir")
+    if steps[-1] >= t.max_steps:
+        raise ConfigError(f"{d} already holds the checkpoint of step {steps[-1]} (training.max_steps={t.max_steps}): raise "
+                          "training.max_steps to train it further, or choose a new training.output_dir")
     return steps[-1]
 
 # %% ../nbs/13_checkpoints.ipynb #dd43fcc6

@@ -549,11 +549,11 @@ def _start(run: RunConfig, log: RewardRecorder, model, tokenizer, train_rows: li
 
 def _save_final(run: RunConfig, model, reference, tokenizer, run_dir: Path) -> list[Path]:
     "The trained weights (or, with LoRA, the adapters, their frozen base shared with `reference` again) and the merged export when asked."
-    if run.lora is not None: share_base(model, reference)
     path, saved = weights_path(run, run_dir), []
     if path is not None: saved.append(save_adapters(model, path) if run.lora is not None else save_weights(model, path))
     if run.training.export_merged:
         saved.append(export_merged(model, Path(run_dir) / "merged", tokenizer if hasattr(tokenizer, "serialized_model_proto") else None))
+    if run.lora is not None: share_base(model, reference)   # after saving: it raises if the frozen base was trained after all
     return saved
 
 # %% ../nbs/15_train.ipynb #9af28ecc
