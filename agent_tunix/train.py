@@ -14,7 +14,7 @@ import numpy as np
 from ._base import patch
 from .analysis import RewardLog
 from .checkpoints import checkpoint_dir, make_run_dir, resume_step, save_weights, weights_path, write_run_config
-from .config import ConfigError, OptimizerSpec, RunConfig, compose_config, hydra_main, validate_config
+from .config import ConfigError, OptimizerSpec, RunConfig, hydra_main
 from .core import BatchReward
 from .data import batches, load_rows
 from .evaluate import EvalResult, evaluate
@@ -23,11 +23,10 @@ from .lora import apply_lora, export_merged, save_adapters, share_base
 from .models import load_model, make_mesh, reference_copy
 from .warm_start import warm_start_cached
 
-_all_ = ["compose_config", "validate_config"]   # still importable from here for the FAQ's examples; they live in agent_tunix.config
 
 # %% auto #0
 __all__ = ['RewardFailureError', 'RewardRecorder', 'reseeding_rollout', 'read_scalars', 'make_optimizer', 'build_learner',
-           'TrainingInterrupted', 'train', 'main', 'compose_config', 'validate_config']
+           'TrainingInterrupted', 'train', 'main']
 
 # %% ../nbs/15_train.ipynb #e690bbd4
 class RewardFailureError(RuntimeError):
