@@ -17,42 +17,19 @@ os.environ["JAX_PLATFORMS"] = "cpu"  # before jax/tunix are imported
 import functools
 import logging
 import math
-import types
 
 import pytest
 
 pytest.importorskip("tunix")
 
-import jax  # noqa: E402
 import numpy as np  # noqa: E402
-from tunix.rl import function_registry, reward_manager, rl_learner  # noqa: E402
-from tunix.rl.grpo.grpo_learner import GRPOConfig, GRPOLearner  # noqa: E402
+from tunix.rl import function_registry, reward_manager  # noqa: E402
 from tunix.rl.rl_cluster import Mode  # noqa: E402
 
 from agent_tunix.core import batch_reward  # noqa: E402
 from agent_tunix.rewards import check_answer, combined_reward, match_format_exactly  # noqa: E402
 
-G = 4  # generations per prompt
-
-# Two dataset rows, as a Tunix data loader hands them over: a dict of numpy arrays.
-DATASET_BATCH = {
-    "prompts": np.array(["What is 2 + 2?", "What is 3 * 2?"]),
-    "answer": np.array(["4", "6"]),
-}
-
-# What the rollout "generated": G completions per prompt, in Tunix's order (row-major).
-COMPLETIONS = [
-    # prompt 0, answer 4
-    "2 + 2 = 4. The answer is 4.",  # 0_0 exact, right format
-    "The answer is 4.2.",  # 0_1 within 10%, right format
-    "I think it is 5",  # 0_2 wrong (25% off), no format
-    "",  # 0_3 empty (the broken reward raises on it)
-    # prompt 1, answer 6
-    "The answer is 6.",  # 1_0 exact, right format
-    "3 * 2 = 6",  # 1_1 exact, no format
-    "The answer is 12.",  # 1_2 wrong, right format (the broken reward returns NaN)
-    "no idea",  # 1_3 nothing
-]
+from conftest import COMPLETIONS, DATASET_BATCH, G, MetricsSink, compute_rewards, make_config, make_manager, metric, tunix_batch  # noqa: E402,F401
 
 # The contract's values for these eight completions.
 EXPECTED_CHECK = [1.0, 0.5, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0]
@@ -71,65 +48,6 @@ def flaky_reward(response, answer):
 
 
 EXPECTED_FLAKY = [0.25, 0.25, 0.25, 0.0, 0.25, 0.25, 0.0, 0.25]  # fallback 0.0 on rows 3 and 6
-
-
-# ---------------------------------------------------------------------------------------------
-# Helpers: the real Tunix pieces, wired the way GRPOLearner wires them.
-
-
-def make_config(**kw):
-    return GRPOConfig(num_generations=G, **kw)
-
-
-def make_manager(reward_fns, config):
-    """Exactly what `RLLearner.__init__` does to build its reward manager."""
-    manager_cls = function_registry.get_reward_manager(config.reward_manager)
-    return manager_cls(reward_fns=reward_fns, algo_config=config)
-
-
-def tunix_batch(dataset_batch, config, steps=0):
-    """`RLLearner._prepare_data`: repeat each column per generation, then add trajectory ids."""
-    example = jax.tree.map(lambda x: np.repeat(x, config.num_generations, axis=0), dataset_batch)
-    learner = types.SimpleNamespace(algo_config=config)
-    example["trajectory_ids"] = GRPOLearner._compute_trajectory_ids(learner, example, steps)
-    return example
-
-
-class MetricsSink:
-    """Stands in for `RLCluster.buffer_metrics`, recording what the learner would log."""
-
-    def __init__(self):
-        self.buffered = []
-
-    def buffer_metrics(self, metrics, mode):
-        self.buffered.append((mode, metrics))
-
-
-def compute_rewards(reward_fns, completions=COMPLETIONS, dataset_batch=DATASET_BATCH,
-                    mode=Mode.TRAIN, config=None):
-    """Run `RLLearner._compute_rewards` as `GRPOLearner._generate_and_compute_advantage` calls it.
-
-    Returns (summed rewards, the logged metrics dict, the mode they were logged under).
-    """
-    config = config or make_config()
-    sink = MetricsSink()
-    learner = types.SimpleNamespace(reward_manager=make_manager(reward_fns, config),
-                                    rl_cluster=sink)
-    training_input = tunix_batch(dataset_batch, config)
-    rewards = rl_learner.RLLearner._compute_rewards(
-        learner,
-        prompts=training_input["prompts"],
-        completions=list(completions),
-        mode=mode,
-        **{k: v for k, v in training_input.items() if k != "prompts"},
-    )
-    (logged_mode, metrics), = sink.buffered
-    return rewards, metrics, logged_mode
-
-
-def metric(metrics, key):
-    values, agg = metrics[key]
-    return np.asarray(values, dtype=float), agg
 
 
 # ---------------------------------------------------------------------------------------------
