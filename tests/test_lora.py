@@ -20,7 +20,6 @@ import os
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")  # before jax/tunix are imported
 
-import dataclasses
 import io
 import warnings
 
@@ -41,13 +40,14 @@ from tunix.models.qwen3 import model as qwen3  # noqa: E402
 from tunix.rl import rl_cluster as rlc  # noqa: E402
 from tunix.rl import utils as rl_utils  # noqa: E402
 from tunix.rl.grpo.grpo_learner import GRPOConfig, GRPOLearner  # noqa: E402
-from tunix.rl.rollout import base_rollout, vanilla_rollout  # noqa: E402
+from tunix.rl.rollout import base_rollout  # noqa: E402
 
 from agent_tunix.data import batches, synthetic_arithmetic  # noqa: E402
 from agent_tunix.lora import (LoraSpec, adapter_params, adapted_weights, apply_lora, export_merged,  # noqa: E402
                               frozen_params, load_adapters, merge_lora, n_adapter_params, read_lora_spec,
                               save_adapters, share_base)
 from agent_tunix.models import CharTokenizer, ModelSpec, load_model, make_mesh, n_params, qwen3_config  # noqa: E402
+from agent_tunix.train import reseeding_rollout  # noqa: E402
 
 ROWS = synthetic_arithmetic(64)
 
@@ -91,20 +91,6 @@ def randomise_adapters(model, scale=0.1, seed=0):
     nnx.update(model, jax.tree.unflatten(tree, [scale * jax.random.normal(k, x.shape, x.dtype) for k, x in zip(keys, leaves)]))
 
 
-class ReseedingRollout(vanilla_rollout.VanillaRollout):
-    """Tunix's vanilla rollout with a new sampling seed per call (on its own it reuses one key every step)."""
-
-    def __init__(self, rollout_actor, tokenizer, mesh, rollout_config):
-        c = rollout_actor.config
-        super().__init__(rollout_actor, tokenizer, base_rollout.CacheConfig(
-            cache_size=rollout_config.kv_cache_size, num_layers=c.num_layers, num_kv_heads=c.num_kv_heads, head_dim=c.head_dim))
-        self.calls = 0
-
-    def generate(self, prompts, rollout_config, **kwargs):
-        self.calls += 1
-        return super().generate(prompts, dataclasses.replace(rollout_config, seed=self.calls), **kwargs)
-
-
 def digit_share(prompts, completions, **kwargs):
     """The share of a completion's characters that are digits: a reward a random character model can climb."""
     return [sum(ch.isdigit() for ch in c) / max(len(c), 1) for c in completions]
@@ -124,7 +110,7 @@ def grpo(actor, reference, tokenizer, mesh, *, steps, lr, generations=8, batch_s
                                          eos_tokens=[tokenizer.eos_id()])
     training = rlc.RLTrainingConfig(actor_optimizer=optax.adam(lr), max_steps=steps, eval_every_n_steps=steps + 1)
     cluster = rlc.RLCluster(actor=actor, reference=reference, tokenizer=tokenizer, cluster_config=rlc.ClusterConfig(
-        role_to_mesh={r: mesh for r in (rlc.Role.ACTOR, rlc.Role.REFERENCE, rlc.Role.ROLLOUT)}, rollout_engine=ReseedingRollout,
+        role_to_mesh={r: mesh for r in (rlc.Role.ACTOR, rlc.Role.REFERENCE, rlc.Role.ROLLOUT)}, rollout_engine=reseeding_rollout(0),
         offload_to_cpu=False, training_config=training, rollout_config=rollout))
     learner = GRPOLearner(rl_cluster=cluster, algo_config=GRPOConfig(num_generations=generations, beta=0.04), reward_fns=[reward])
     learner.train(batches(ROWS, batch_size, seed=0))
