@@ -6,12 +6,12 @@ Docs: https://agent-tunix.github.io/agent_tunix/config.html.md"""
 
 # %% ../nbs/12_config.ipynb #f8c5e63c
 from __future__ import annotations
-import dataclasses, difflib, os, sys
+import dataclasses, difflib, os, re, sys, textwrap, time
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 
-from ._base import is_number, is_whole
+from ._base import is_number, is_whole, patch
 from .core import RewardArgumentError, RewardTypeError, batch_reward
 from .data import DataSpec
 from .guards import guarded_reward
@@ -22,7 +22,8 @@ import agent_tunix.rewards  # noqa: F401  (registers the built-in rewards)
 
 # %% auto #0
 __all__ = ['CONF_DIR', 'SECTIONS', 'ConfigError', 'GrpoSpec', 'GenerationSpec', 'OptimizerSpec', 'EvalSpec', 'TrainingSpec',
-           'RunConfig', 'validate_config', 'normalize_overrides', 'compose_config', 'hydra_main']
+           'RunConfig', 'validate_config', 'normalize_overrides', 'compose_config', 'hydra_main', 'help_text',
+           'Progress', 'replace_tunix_bar']
 
 # %% ../nbs/12_config.ipynb #63495d5a
 CONF_DIR = Path(str(files("agent_tunix") / "conf"))  # the packaged Hydra configs: one folder per group
@@ -222,7 +223,12 @@ def _home_of(key: str, value: str = "...") -> str:
     "Where `key` lives when it is in another group (e.g. `temperature` is in `generation`)."
     homes = [s for s, cls in SECTIONS.items() if key in {f.name for f in dataclasses.fields(cls)}]
     if len(homes) > 1: return f" '{key}' is a key of {' and '.join(homes)}: write {' or '.join(f'{h}.{key}={value}' for h in homes)}."
-    return f" '{key}' is in the '{homes[0]}' group: write {homes[0]}.{key}={value}" if homes else ""
+    return f" '{key}' is in the '{homes[0]}' group: write {homes[0]}.{key}={value}." if homes else ""
+
+def _near_key(key: str, value: str = "...") -> str:
+    "A bare key that resembles a key of some group (`max_step` -> `training.max_steps`)."
+    near = difflib.get_close_matches(key, sorted({f.name for cls in SECTIONS.values() for f in dataclasses.fields(cls)}), n=1)
+    return f" Did you mean '{near[0]}'?{_home_of(near[0], value)}" if near else ""
 
 def _check_type(where: str, value, default):
     "Check `value` against the type of the field's default (ints pass as floats; None passes where the default is None)."
@@ -319,7 +325,7 @@ def _check_override(o: str, own_configs: bool = True):
             raise ConfigError(f"unknown config group '{group}'.{_suggest(group, SECTIONS)} The groups are: "
                               f"{', '.join(SECTIONS)}; a key is written <group>.<key>=value (got '{o}').")
     elif key not in SECTIONS:
-        hint = _home_of(key, value) or _suggest(key, SECTIONS)
+        hint = _home_of(key, value) or _suggest(key, SECTIONS) or _near_key(key, value)
         raise ConfigError(f"'{o}' sets no key: '{key}' is not a config group.{hint} The groups are: {', '.join(SECTIONS)}.")
     elif own_configs and not set(value.split(",")) <= {*_group_options(key), "null"}:   # (a comma: a multirun sweep)
         options = _group_options(key)
@@ -338,9 +344,14 @@ def hydra_main(task, # called with the checked `RunConfig`
                argv: list[str] | None = None, # overrides (default: sys.argv[1:])
                prog: str = "run_training.py", # the program's name, for Hydra's messages
                stops: dict | None = None, # {exception class: (message prefix, exit code)} for errors `task` may raise
+               about: str = "", # what the program does, for `--help`
+               common: tuple = (), # the overrides `--help` lists with their defaults (`training.max_steps`)
+               examples: tuple = (), # command lines `--help` shows after the program's name
               ) -> None:
-    "Compose the packaged Hydra config with `argv`, check it and call `task(run)`; a `ConfigError` ends the program with its message and exit code 2, an error named in `stops` with its code, Ctrl-C at once with 130 (or an interrupt's `exit_code`)."
+    "Compose the packaged Hydra config with `argv`, check it and call `task(run)`; a `ConfigError` ends the program with its message and exit code 2, an error named in `stops` with its code, Ctrl-C at once with 130 (or an interrupt's `exit_code`); `-h`/`--help` prints `help_text`."
     import hydra, logging
+    if {"-h", "--help"} & set(sys.argv[1:] if argv is None else argv):
+        print(help_text(_program(prog), about, common, examples), flush=True); return
     stops = tuple((stops or {}).items())
     def run_task(cfg):
         for name in ("absl", "jax"): logging.getLogger(name).setLevel(logging.WARNING)  # Hydra sets the root logger to INFO; Tunix logs every step
@@ -363,3 +374,176 @@ def _stop(message: str, code: int):
     if code not in (130, 143): raise SystemExit(code)
     sys.stdout.flush()
     os._exit(code)   # a normal exit joins Tunix's reward thread, which may sleep in a reward for minutes
+
+# %% ../nbs/12_config.ipynb #ea720ea8
+def _field_notes(cls) -> dict[str, str]:
+    "{field: the comment after it in the dataclass's source}; {} when the source cannot be read."
+    import inspect, io, tokenize
+    try: src = inspect.getsource(cls)
+    except (OSError, TypeError): return {}
+    names, notes = {f.name for f in dataclasses.fields(cls)}, {}
+    for tok in tokenize.generate_tokens(io.StringIO(src).readline):
+        m = re.match(r"\s+(\w+)\s*:", tok.line) if tok.type == tokenize.COMMENT else None
+        if m and m.group(1) in names: notes.setdefault(m.group(1), tok.string.lstrip("#").strip())
+    return notes
+
+def _yaml_notes(path: Path) -> dict[str, str]:
+    "{key: the comment after it} in a config file (`max_steps: 500   # GRPO steps`)."
+    found = (re.match(r"(\w+):[^#]*#\s*(.+)$", line) for line in path.read_text(encoding="utf-8").splitlines())
+    return {m.group(1): m.group(2).strip() for m in found if m}
+
+def _as_yaml(v) -> str:
+    "A value as it is written on the command line."
+    if v is None: return "null"
+    if isinstance(v, bool): return str(v).lower()
+    if isinstance(v, (list, tuple)): return "[" + ",".join(_as_yaml(x) for x in v) + "]"
+    return str(v)
+
+def _program(prog: str) -> str:
+    "How the user started the program: a console script by its name (`agent-tunix-train`), a script as `python run_training.py`."
+    started = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ""
+    if started.startswith("agent-tunix"): return started
+    return f"python {prog}" if prog.endswith(".py") else prog
+
+# %% ../nbs/12_config.ipynb #0e7d0f5a
+def _defaults() -> tuple[dict, dict]: # ({group: its default file}, the composed config as a dict)
+    "What the packaged config chooses when nothing is overridden."
+    from omegaconf import OmegaConf
+    files = {g: o for d in OmegaConf.load(CONF_DIR / "config.yaml").defaults if hasattr(d, "items")
+             for g, o in d.items() if g in SECTIONS}
+    return files, OmegaConf.to_container(compose_config(), resolve=True)
+
+def help_text(prog: str, # the program as the user types it (`python run_training.py`)
+              about: str, # what it does, a paragraph
+              common: tuple = (), # the overrides most used, as group.key
+              examples: tuple = (), # command lines, after the program's name
+             ) -> str: # the text `--help` prints
+    "The `--help` of a program `hydra_main` runs: what it does, the config groups with their files, the most used overrides with their defaults and meaning, examples."
+    files, values = _defaults()
+    wrap = lambda text, indent: textwrap.wrap(text, 110, initial_indent=indent, subsequent_indent=" " * len(indent)) or [indent]
+    lines = [f"usage: {prog} [GROUP=FILE ...] [GROUP.KEY=VALUE ...]", "", *wrap(about, ""), "",
+             "Config groups (GROUP=FILE picks conf/GROUP/FILE.yaml; its keys are set with GROUP.KEY=VALUE):"]
+    for g, cls in SECTIONS.items():
+        doc = re.sub(r"\s*\(conf/[^)]*\)", "", (cls.__doc__ or "").strip().splitlines()[0])
+        others = [o for o in _group_options(g) if o != files.get(g)]
+        choice = f"Files: {files.get(g)} (the default), {', '.join(others)}." if others else f"One file: {files.get(g)}."
+        lines += wrap(f"{doc} {choice}", f"  {g:<11} ")
+    lines += ["", "Most used overrides, shown with their defaults:"]
+    for key in common:
+        g, _, k = key.partition(".")
+        note = _field_notes(SECTIONS[g]).get(k) or _yaml_notes(CONF_DIR / g / f"{files.get(g)}.yaml").get(k, "")
+        lines += wrap(note, f"  {key}={_as_yaml(values.get(g, {}).get(k))}".ljust(42) + " ")
+    lines += ["", "Examples:", *(f"  {prog} {e}" for e in examples), "",
+              *wrap(f"Every key, with its meaning, is in the YAML files under {CONF_DIR}; `{prog} --cfg job` prints the "
+                    "composed config without running anything. A misspelt group or key stops the program before anything "
+                    "is built, naming the one it resembles.", "")]
+    return "\n".join(line.rstrip() for line in lines)
+
+# %% ../nbs/12_config.ipynb #c3e0772a
+def _in_notebook() -> bool:
+    "Running in IPython (Jupyter, Colab), which renders a redrawn bar in place."
+    ipython = sys.modules.get("IPython")
+    try: return ipython is not None and ipython.get_ipython() is not None
+    except Exception: return False
+
+def _progress_mode(file, terminal: bool | None) -> str: # "bar", "lines" or "off"
+    "`terminal` when given; else $AGENT_TUNIX_PROGRESS; else a bar on a terminal or a notebook's output, lines elsewhere."
+    if terminal is not None: return "bar" if terminal else "lines"
+    env = os.environ.get("AGENT_TUNIX_PROGRESS", "").strip().lower()
+    if env in ("bar", "lines", "off"): return env
+    if env: raise ConfigError(f"AGENT_TUNIX_PROGRESS must be bar, lines or off, got {env!r}")
+    try: tty = bool(file.isatty())
+    except Exception: tty = False   # no isatty, or a closed file
+    return "bar" if tty or (file in (sys.stdout, sys.stderr) and _in_notebook()) else "lines"   # a notebook shows its own output live
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 100 else f"{seconds / 60:.1f} min"
+
+# %% ../nbs/12_config.ipynb #4bdfa2c6
+class Progress:
+    "One phase's progress on stderr: a tqdm bar on a terminal or in a notebook; elsewhere a plain line every `every` steps and at the end."
+    def __init__(self, total: int, # steps in the phase
+                 desc: str, # its name, e.g. "GRPO"
+                 unit: str = "step", # what a step is
+                 every: int | None = None, # lines: one every this many steps (default: a tenth of `total`)
+                 initial: int = 0, # steps done before (a resumed run)
+                 file=None, # where it goes (default: sys.stderr)
+                 terminal: bool | None = None, # True: a bar, False: lines, None: decided by `file.isatty()`
+                 start: float | None = None, # when the phase began, by `time.perf_counter()` (default: now)
+                ):
+        self.file = sys.stderr if file is None else file
+        self.total, self.desc, self.unit, self.n, self.initial = total, desc, unit, initial, initial
+        self.every, self.postfix = every or max(1, total // 10), {}   # postfix: {name: value shown beside the count}
+        now = time.perf_counter()
+        self.mode, self._said, self._start, self._bar = _progress_mode(self.file, terminal), initial, now if start is None else start, None
+        if self.mode == "bar":
+            from tqdm import tqdm
+            self._bar = tqdm(total=total, initial=initial, desc=desc, unit=unit, file=self.file, dynamic_ncols=True)
+            self._bar.start_t -= now - self._start   # (tqdm keeps time.time())
+    def __enter__(self): return self
+    def __exit__(self, *exc): self.close()
+
+    def line(self) -> str:
+        "The phase's state in one line: share done, count, time, rate, then `postfix`."
+        secs, done = time.perf_counter() - self._start, self.n - self.initial
+        pct = f"{100 * self.n / self.total:3.0f}%" if self.total else "  ?%"
+        rate = "" if not done else f", {secs / done:.2f} s/{self.unit}" if secs >= done else f", {done / secs:.1f} {self.unit}s/s"
+        left = f", ~{_duration(secs / done * (self.total - self.n))} left" if done and self.n < self.total else ""
+        post = ", ".join(f"{k}={v}" for k, v in self.postfix.items())
+        return f"{self.desc}: {pct} {self.n}/{self.total} {self.unit}s [{_duration(secs)}{left}{rate}]" + (f" {post}" if post else "")
+
+# %% ../nbs/12_config.ipynb #f6d39645
+@patch
+def update(self: Progress, n: int = 1, # steps just done
+           postfix: dict | None = None): # figures to show from now on ({name: value})
+    "Advance by `n` steps; in lines mode, say so when a multiple of `every` is crossed or the phase is complete."
+    self.n += n
+    if postfix: self.postfix.update(postfix)
+    if self._bar is not None:
+        self._bar.set_postfix(self.postfix, refresh=False); self._bar.update(n)
+    elif self.mode == "lines" and (self.n // self.every > self._said // self.every or self.n >= self.total): self._say()
+
+@patch
+def _say(self: Progress):
+    print(self.line(), file=self.file, flush=True); self._said = self.n
+
+@patch
+def write(self: Progress, line: str, # a whole line
+          file=None): # where (default: sys.stdout)
+    "Print `line` so that it never lands inside the bar: the bar is cleared, the line printed, the bar redrawn below it."
+    file = sys.stdout if file is None else file
+    if self._bar is None: print(line, file=file, flush=True); return
+    from tqdm import tqdm
+    tqdm.write(line, file=file)
+    if hasattr(file, "flush"): file.flush()
+
+@patch
+def close(self: Progress):
+    "End the phase: the bar stays at its last state; in lines mode, a last line unless the last step was said already."
+    if self._bar is not None: self._bar.close(); self._bar = None
+    elif self.mode == "lines" and self._said != self.n: self._say()
+    self.mode = "closed"
+
+
+# %% ../nbs/12_config.ipynb #2f3b1625
+class _TunixBar:
+    "What a Tunix trainer calls on its progress bar, passed on to a `Progress` (or to nothing)."
+    def __init__(self, trainer, progress: Progress | None, metrics: tuple):
+        self.trainer, self.progress, self.metrics = trainer, progress, metrics
+    def update_metrics(self, metric_names, mode, ndigits: int = 3):
+        log, prefix = getattr(self.trainer, "metrics_logger", None), getattr(self.trainer, "metrics_prefix", "")
+        if self.progress is None or log is None: return
+        for m in self.metrics:
+            if log.metric_exists(prefix, m, mode): self.progress.postfix[m] = f"{float(log.get_metric(prefix, m, mode)):.{ndigits}f}"
+    def update(self, n: int = 1):
+        if self.progress is not None: self.progress.update(n)
+    def close(self):
+        if self.progress is not None: self.progress.close()
+
+def replace_tunix_bar(trainer, # a Tunix `PeftTrainer` (or the RL actor trainer), before `train`
+                      progress: Progress | None = None, # where its steps go; None: nowhere (progress is shown another way)
+                      metrics: tuple = ("loss",), # the trainer's metrics shown beside the count
+                     ): # the trainer
+    "Show a Tunix trainer's steps and `metrics` on `progress` instead of Tunix's own tqdm bar."
+    trainer._pbar = _TunixBar(trainer, progress, tuple(metrics))
+    return trainer

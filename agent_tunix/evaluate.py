@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoints import latest_run, load_weights, run_weights
-from .config import ConfigError, EvalSpec, RunConfig, hydra_main
+from .config import ConfigError, EvalSpec, Progress, RunConfig, hydra_main
 from .core import batch_reward
 from .data import load_rows
 from .lora import load_adapters, merge_lora
@@ -65,7 +65,7 @@ def complete(model, tokenizer, prompts: list[str], # the model, its tokenizer, t
              temperature: float = 0.0, # 0: greedy; above 0: sampled with top_p = 1
              seed: int = 0, # the sampling seed
              batch_size: int = 64, # prompts per call
-             progress: str | None = None, # show a progress bar (on stderr) with this label
+             progress: Progress | None = None, # advanced by one step per call (`agent_tunix.config.Progress`)
             ) -> list[str]: # one completion per prompt
     "Completions of `prompts`, greedy or sampled, from Tunix's `Sampler`."
     if temperature < 0: raise ValueError(f"temperature must be >= 0, got {temperature}")
@@ -73,14 +73,11 @@ def complete(model, tokenizer, prompts: list[str], # the model, its tokenizer, t
     prompt_len = max(len(tokenizer.encode(p)) + 1 for p in prompts)
     sampler = _sampler(model, tokenizer, prompt_len + max_tokens + 8)
     sampling = dict(temperature=temperature, top_p=1.0, seed=seed) if temperature > 0 else dict(temperature=0.0)
-    starts = range(0, len(prompts), batch_size)
-    if progress:
-        from tqdm import tqdm
-        starts = tqdm(starts, desc=progress, unit="batch", file=sys.stderr)
     texts = []
-    for i in starts:
+    for i in range(0, len(prompts), batch_size):
         texts += sampler(list(prompts[i:i + batch_size]), max_generation_steps=max_tokens, max_prompt_length=prompt_len,
                          eos_tokens=[tokenizer.eos_id()], **sampling).text
+        if progress is not None: progress.update(1)
     return texts
 
 # %% ../nbs/14_evaluate.ipynb #d7be067c
@@ -96,25 +93,31 @@ def score_completions(rows: list[dict], # held-out rows with `prompts` and `answ
             "format_rate": float(np.mean(fmt == 1.0))}
 
 # %% ../nbs/14_evaluate.ipynb #2b303c13
+def _display(progress: bool | str, calls: int):
+    "The evaluation's one `Progress` over its decoding calls (greedy, then each sample), or a context that shows nothing."
+    import contextlib
+    if not progress: return contextlib.nullcontext()
+    return Progress(calls, "held-out" if progress is True else str(progress), unit="call", every=-(-calls // 4))   # a line a quarter
+
 def evaluate(model, tokenizer, rows: list[dict], # the model, its tokenizer, held-out rows
              spec: EvalSpec = EvalSpec(), # how many samples, at which temperature
              max_tokens: int = 32, # tokens to generate when `spec.max_tokens` is null
              temperature: float = 0.6, # the sampling temperature when `spec.temperature` is null
-             progress: bool = False, # show progress bars
+             progress: bool | str = False, # one progress display (stderr) for all the decoding, labelled with this text (True: "held-out")
             ) -> EvalResult: # the measures, with the time taken and three greedy completions
     "Greedy (and, with `spec.num_samples` > 0, sampled) accuracy, partial-credit and format rates of `model` on `rows`."
     if not rows: raise ValueError("evaluate needs at least one held-out row (set data.num_eval > 0)")
     start, n_tok = time.perf_counter(), spec.max_tokens or max_tokens
-    prompts = [r["prompts"] for r in rows]
-    texts = complete(model, tokenizer, prompts, n_tok, 0.0, batch_size=spec.batch_size, progress="greedy" if progress else None)
-    sampled = {}
-    if spec.num_samples:
-        temp = temperature if spec.temperature is None else spec.temperature
-        right = np.array([[check_answer(t, r["answer"]) == 1.0 for t, r in zip(
-            complete(model, tokenizer, prompts, n_tok, temp, spec.seed + i, spec.batch_size,
-                     f"sample {i + 1}/{spec.num_samples}" if progress else None), rows)] for i in range(spec.num_samples)])
-        sampled = dict(sampled_accuracy=float(right.mean()), pass_at_k=float(right.any(axis=0).mean()), k=spec.num_samples,
-                       temperature=temp)
+    prompts, calls = [r["prompts"] for r in rows], -(-len(rows) // spec.batch_size)
+    with _display(progress, calls * (1 + spec.num_samples)) as bar:
+        texts = complete(model, tokenizer, prompts, n_tok, 0.0, batch_size=spec.batch_size, progress=bar)
+        sampled = {}
+        if spec.num_samples:
+            temp = temperature if spec.temperature is None else spec.temperature
+            right = np.array([[check_answer(t, r["answer"]) == 1.0 for t, r in zip(
+                complete(model, tokenizer, prompts, n_tok, temp, spec.seed + i, spec.batch_size, bar), rows)] for i in range(spec.num_samples)])
+            sampled = dict(sampled_accuracy=float(right.mean()), pass_at_k=float(right.any(axis=0).mean()), k=spec.num_samples,
+                           temperature=temp)
     return EvalResult(**score_completions(rows, texts), n=len(rows), seconds=time.perf_counter() - start,
                       sample=tuple(texts[:3]), **sampled)
 
@@ -180,7 +183,17 @@ def _evaluate_and_report(run: RunConfig) -> None:
         out.write_text(json.dumps({"config": dataclasses.asdict(run), **ev.as_dict()}, indent=1, default=str))
         print(f"written: {out.resolve()}")
 
+_ABOUT = ("Score a model on held-out problems: greedy accuracy, partial-credit rate and format rate, and with "
+          "evaluate.num_samples=K the accuracy of K sampled completions per problem and pass@K. By default it scores the latest "
+          "finished run of the model in training.runs_dir (runs/) and writes evaluation.json into that run's folder. It "
+          "composes the same config as run_training.py, so the same overrides pick the model and the data.")
+_COMMON = ("evaluate.run", "evaluate.weights", "evaluate.num_samples", "evaluate.temperature", "evaluate.out", "data.num_eval",
+           "training.runs_dir", "generation.max_tokens_to_generate")
+_EXAMPLES = ("evaluate.num_samples=8                              # also sampled accuracy and pass@8",
+             "evaluate.run=runs/20260101-120000 data.num_eval=512  # a given run, on more problems",
+             "evaluate.weights=warm_start                         # the starting point of GRPO, for comparison")
+
 def main(argv: list[str] | None = None # overrides (default: sys.argv[1:])
         ) -> None:
     "`python evaluate.py`: compose the Hydra config with the command line's overrides, check it, evaluate."
-    hydra_main(_evaluate_and_report, argv, "evaluate.py")
+    hydra_main(_evaluate_and_report, argv, "evaluate.py", about=_ABOUT, common=_COMMON, examples=_EXAMPLES)

@@ -6,7 +6,7 @@ Docs: https://agent-tunix.github.io/agent_tunix/train.html.md"""
 
 # %% ../nbs/15_train.ipynb #e9f75d89
 from __future__ import annotations
-import contextlib, dataclasses, json, pickle, signal, sys, threading, time
+import contextlib, dataclasses, json, logging, pickle, signal, sys, threading, time
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,7 @@ import numpy as np
 from ._base import patch
 from .analysis import RewardLog
 from .checkpoints import checkpoint_dir, make_run_dir, resume_step, save_weights, weights_path, write_run_config
-from .config import ConfigError, OptimizerSpec, RunConfig, hydra_main
+from .config import ConfigError, OptimizerSpec, Progress, RunConfig, hydra_main, replace_tunix_bar
 from .core import BatchReward
 from .data import batches, load_rows
 from .evaluate import EvalResult, evaluate
@@ -90,6 +90,7 @@ class RewardRecorder:
         self.tb = None                     # (prefix, name, value, mode, step) -> None: TensorBoard (Tunix's metrics logger's `log`)
         self._reasons: dict = {}           # reward -> the reasons its details form gave so far (for TensorBoard's shares)
         self.snapshots, self._snapshot = False, None   # keep the state at the start of each step (for a checkpoint on Ctrl-C)
+        self.started = None                # when GRPO began (time.perf_counter()), for the progress display's times
 
     def wrap(self, fns: list) -> list:
         "Recorders around batch rewards, in the same order and with the same names."
@@ -188,27 +189,22 @@ def summary(self: RewardRecorder, mode: str = "train") -> dict:
 @patch
 def _tick(self: RewardRecorder):
     "Advance the progress bar by one training step, showing each reward's latest mean, its failures so far and the latest held-out accuracy."
-    if self._bar is None:
-        from tqdm import tqdm
-        self._bar = tqdm(total=self.progress, initial=self.steps_done - 1, desc="GRPO", unit="step", file=sys.stderr)
+    if self._bar is None: self._bar = Progress(self.progress, "GRPO", initial=self.steps_done - 1, start=self.started)
     post = {n: f"{self._last[n]:.2f}" + (f" ({self._failed[n]} failed)" if self._failed.get(n) else "")
             for n in self._order if n in self._last}
     if self.evaluations.get("during"): post["held-out"] = f"{self.evaluations['during'][-1]['accuracy']:.2f}"
-    self._bar.set_postfix(post, refresh=False)
-    self._bar.update(1)
+    self._bar.update(1, post)
 
 @patch
 def _write(self: RewardRecorder, line: str, file=None):
-    "Print a line through the progress bar's writer, which clears the bar and redraws it below the line."
+    "Print a line through the progress display's writer, which clears the bar and redraws it below the line."
     file = self.out or file or sys.stdout
-    if self._bar is None: print(line, file=file, flush=True); return
-    from tqdm import tqdm
-    tqdm.write(line, file=file)
-    if hasattr(file, "flush"): file.flush()
+    if self._bar is None: print(line, file=file, flush=True)
+    else: self._bar.write(line, file)
 
 @patch
 def close(self: RewardRecorder):
-    "Close the progress bar."
+    "Close the progress display (in a log: a last line, if the last step was not said yet)."
     if self._bar is not None: self._bar.close(); self._bar = None
 
 # %% ../nbs/15_train.ipynb #317e2395
@@ -417,6 +413,17 @@ def read_scalars(folder: str | Path, # a run's `tensorboard/` folder (or a run f
             for v in event.summary.value: out.setdefault(v.tag, []).append((event.step, v.simple_value))
     return out
 
+# %% ../nbs/15_train.ipynb #53ba3b76
+class _NoCpuMemoryNotice(logging.Filter):
+    "Drops Tunix's 'Skipping non-TPU device: cpu. You might be missing jax[tpu] dependency.' (wrong advice on a CPU run)."
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (str(record.msg).startswith("Skipping non-TPU device") and record.args == ("cpu",))
+
+def _quiet_tunix():
+    "Install the filter on the `absl` logger Tunix logs through, once."
+    absl = logging.getLogger("absl")
+    if not any(isinstance(f, _NoCpuMemoryNotice) for f in absl.filters): absl.addFilter(_NoCpuMemoryNotice())
+
 # %% ../nbs/15_train.ipynb #5145760d
 def make_optimizer(spec: OptimizerSpec): # an optax `GradientTransformation`
     "AdamW with `spec`'s learning rate (after a linear warm-up), decay, betas and optional global-norm clipping."
@@ -436,6 +443,7 @@ def build_learner(run: RunConfig, # the checked configuration
     from tunix.rl.grpo.grpo_learner import GRPOConfig, GRPOLearner
     from tunix.rl.rollout import base_rollout
     g, gen, t = run.grpo, run.generation, run.training
+    _quiet_tunix()
     rollout = base_rollout.RolloutConfig(
         max_tokens_to_generate=gen.max_tokens_to_generate, max_prompt_length=gen.max_prompt_length,
         kv_cache_size=gen.max_prompt_length + gen.max_tokens_to_generate + 8, temperature=gen.temperature,
@@ -449,6 +457,7 @@ def build_learner(run: RunConfig, # the checked configuration
                                          training_config=training, rollout_config=rollout))
     algo = GRPOConfig(num_generations=g.num_generations, num_iterations=g.num_iterations, beta=g.beta, epsilon=g.epsilon)
     learner = GRPOLearner(rl_cluster=cluster, algo_config=algo, reward_fns=log.wrap(run.rewards()), data_shuffle_seed=t.seed)
+    replace_tunix_bar(cluster.actor_trainer)   # no "Actor Training" bar: the recorder's GRPO display shows the steps
     cluster.rollout.calls = cluster.global_steps   # restored from a checkpoint: sample with the seeds the uninterrupted run used
     if run_dir is not None: log.tb = cluster.actor_trainer.metrics_logger.log
     return learner
@@ -574,15 +583,16 @@ def train(run: RunConfig, # the checked configuration (see `agent_tunix.config.v
         say(f"warning: no reward record of step {resumed} in {ckpt}: the analysis covers the steps from {resumed + 1} on")
         log.steps_done = resumed
     actor, reference = _start(run, log, model, tokenizer, train_rows, mesh, resumed, say)
-    score = lambda m: evaluate(m, tokenizer, eval_rows, run.evaluate, run.generation.max_tokens_to_generate, run.generation.temperature)
+    score = lambda m, when: evaluate(m, tokenizer, eval_rows, run.evaluate, run.generation.max_tokens_to_generate,
+                                     run.generation.temperature, progress=f"held-out {when} GRPO")
     if eval_rows and "before" not in log.evaluations and not resumed:
-        log.evaluations["before"] = score(actor); say(f"held-out before GRPO: {_brief(log.evaluations['before'])}")
+        log.evaluations["before"] = score(actor, "before"); say(f"held-out before GRPO: {_brief(log.evaluations['before'])}")
     learner = build_learner(run, log, actor, reference, tokenizer, mesh, run_dir)
     if resumed: say(f"resuming {run_dir} at step {resumed} of {t.max_steps}")
     log.snapshots = ckpt is not None
     hooks = _StepHooks(lambda trainer: _after_update(run, log, trainer, tokenizer, eval_rows[:t.eval_subset], ckpt))
     learner.rl_cluster.actor_trainer.with_training_hooks(hooks)
-    start = time.perf_counter()
+    start = log.started = time.perf_counter()
     from tqdm.contrib.logging import logging_redirect_tqdm
     try:
         with logging_redirect_tqdm(), _stopping_cleanly(hooks): learner.train(batches(train_rows, t.batch_size, seed=t.seed))
@@ -593,7 +603,7 @@ def train(run: RunConfig, # the checked configuration (see `agent_tunix.config.v
     _close_guards(log)
     log.evaluations["grpo_seconds"] = log.evaluations.get("grpo_seconds", 0.0) + time.perf_counter() - start
     model = learner.rl_cluster.actor_trainer.model   # the trained actor (Tunix may have resharded it into a new module)
-    if eval_rows: log.evaluations["after"] = score(model); say(f"held-out after GRPO: {_brief(log.evaluations['after'])}")
+    if eval_rows: log.evaluations["after"] = score(model, "after"); say(f"held-out after GRPO: {_brief(log.evaluations['after'])}")
     _save_final(run, model, reference, tokenizer, run_dir)
     if t.save_reward_analysis: log.save(run_dir / Path(t.analysis_dir).expanduser())
     return log
@@ -620,7 +630,20 @@ def _train_and_report(run: RunConfig) -> None:
     if w is not None: print(f"trained {'adapters' if run.lora else 'weights'}: {w.resolve()} (score them again with `python evaluate.py`)")
     if run.training.save_reward_analysis: print(f"reward analysis: {(log.run_dir / run.training.analysis_dir).resolve()}")
 
+_ABOUT = ("Train a language model with GRPO through Tunix. The default is a tiny Qwen3 on synthetic arithmetic, on CPU, in "
+          "minutes: a supervised warm start (cached after the first run), held-out accuracy before, GRPO with each reward's "
+          "mean on the progress display, held-out accuracy after. Each run writes only into its own folder, "
+          "<training.runs_dir>/<date>-<time>/ (config.yaml, checkpoints/, tensorboard/, the trained weights); Ctrl-C saves a "
+          "checkpoint, and training.output_dir=<that folder> resumes it. `python evaluate.py` scores the latest run.")
+_COMMON = ("training.max_steps", "training.batch_size", "training.reward_function", "training.log_rewards",
+           "training.save_reward_analysis", "training.warm_start_steps", "training.eval_every_n_steps", "training.output_dir",
+           "training.runs_dir", "grpo.num_generations", "generation.temperature", "optimizer.learning_rate", "data.num_eval")
+_EXAMPLES = ("training.max_steps=50 training.log_rewards=true                  # a short run that prints every reward's figures",
+             "training.reward_function='{check_answer: 1, match_format_exactly: 0.5}' training.save_reward_analysis=true",
+             "model=gemma3_270m data=gsm8k training.max_steps=200              # Gemma 3 with LoRA on GSM8K (TPU or GPU)")
+
 def main(argv: list[str] | None = None # overrides (default: sys.argv[1:])
         ) -> None:
     "`python run_training.py`: compose the Hydra config with the command line's overrides, check it, and train."
-    hydra_main(_train_and_report, argv, "run_training.py", stops={RewardFailureError: ("training stopped", 1)})
+    hydra_main(_train_and_report, argv, "run_training.py", stops={RewardFailureError: ("training stopped", 1)},
+               about=_ABOUT, common=_COMMON, examples=_EXAMPLES)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from .checkpoints import load_weights, save_weights
-from .config import RunConfig
+from .config import Progress, RunConfig, replace_tunix_bar
 from .models import make_mesh
 
 # %% auto #0
@@ -58,6 +58,7 @@ def warm_start(model, tokenizer, rows: list, # the model to train in place, its 
     schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(50, steps // 5), steps)
     config = peft_trainer.TrainingConfig(eval_every_n_steps=steps + 1, max_steps=steps, pbar_description="Warm start")
     trainer = peft_trainer.PeftTrainer(model, optax.adamw(schedule), config).with_gen_model_input_fn(model_input)
+    replace_tunix_bar(trainer, Progress(steps, "warm start"))   # our display (a bar, or lines in a log) instead of Tunix's bar
     start = time.perf_counter()
     with jax.set_mesh(mesh or make_mesh()): trainer.train(_sft_batches(rows, tokenizer, batch_size, template, seed, reasoning))
     return time.perf_counter() - start
