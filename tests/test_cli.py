@@ -8,6 +8,8 @@ grow with the file.
 import json, os, subprocess, sys, textwrap
 from pathlib import Path
 
+import pytest
+
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN = "import sys; from agent_tunix.cli import main; raise SystemExit(main(sys.argv[1:]))"
@@ -252,3 +254,88 @@ def test_audit_of_a_users_reward_module(tmp_path):
     assert "spraying" in (tmp_path / "o" / "report.md").read_text()
     r = _audit("my_rewards.contains_truht", env=env)
     assert r.returncode == 2 and r.stdout == "" and r.stderr.startswith("agent-tunix audit: error:"), r.stderr
+
+
+# --- run_training.py / evaluate.py: --help and the "did you mean" of every misspelt group or bare key -----------------
+
+PROGRAMS = {"train": ("run_training.py", "agent-tunix-train", "Train a language model with GRPO through Tunix"),
+            "evaluate": ("evaluate.py", "agent-tunix-evaluate", "Score a model on held-out problems")}
+
+
+def _main(which: str):
+    pytest.importorskip("hydra")
+    if which == "train":
+        from agent_tunix.train import main
+    else:
+        from agent_tunix.evaluate import main
+    return main
+
+
+def _help_is_complete(text: str, prog: str, about: str):
+    "What every entry point's --help must hold: what it does, each group with its files, common overrides, two examples."
+    from agent_tunix.config import SECTIONS, _group_options
+    assert text.startswith(f"usage: {prog} ") and about in text, text[:500]
+    assert "powered by Hydra" not in text
+    flat = " ".join(text.split())
+    for group in SECTIONS:   # one line each (wrapped when long), with its files
+        assert f"\n  {group} " in text, group
+        assert all(o in flat for o in _group_options(group)), group
+    assert "Most used overrides" in text
+    examples = text.split("Examples:\n")[1].split("\n\n")[0].splitlines()
+    assert len(examples) >= 2 and all(e.startswith(f"  {prog} ") for e in examples), examples
+
+
+def test_help_of_each_program_in_process(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    texts = {}
+    for which, (script, _, about) in PROGRAMS.items():
+        _main(which)(["--help"])
+        texts[which] = capsys.readouterr().out
+        _help_is_complete(texts[which], f"python {script}", about)
+        _main(which)(["-h", "training.max_steps=3"])        # -h, anywhere among overrides
+        assert capsys.readouterr().out == texts[which]
+    assert list(tmp_path.iterdir()) == []                    # --help writes nothing
+    train, evaluate = (" ".join(texts[k].split()) for k in ("train", "evaluate"))
+    # each override with its default from the composed config and the meaning its field's comment gives
+    assert "training.log_rewards=false print per-step min/max/mean/std of each reward function" in train
+    assert "training.max_steps=" in train and "grpo.num_generations=" in train
+    assert "evaluate.num_samples=" in evaluate and "evaluate.run=null evaluate.py: the run folder to score" in evaluate
+    assert train != evaluate
+
+
+def test_help_of_the_installed_commands_and_scripts(tmp_path):
+    bin_dir = Path(sys.executable).parent
+    for script, command, about in PROGRAMS.values():
+        for argv, prog in (([sys.executable, str(ROOT / script)], f"python {script}"), ([str(bin_dir / command)], command)):
+            if not Path(argv[0]).exists(): continue        # (the console scripts exist once the package is installed)
+            p = subprocess.run([*argv, "--help"], capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                               env={**os.environ, "JAX_PLATFORMS": "cpu"})
+            assert p.returncode == 0, p.stderr[-2000:]
+            _help_is_complete(p.stdout, prog, about)
+    assert list(tmp_path.iterdir()) == []
+
+
+MISTAKES = [   # (override, what the message must say)
+    ("trainig.max_steps=5", "unknown config group 'trainig'. Did you mean 'training'?"),
+    ("+trainig.max_steps=5", "unknown config group 'trainig'. Did you mean 'training'?"),
+    ("modle=tiny", "'modle' is not a config group. Did you mean 'model'?"),
+    ("model=tinyy", "no model config 'tinyy'. Did you mean 'tiny'?"),
+    ("+temperature=0.9", "write generation.temperature=0.9 or evaluate.temperature=0.9"),
+    ("max_steps=5", "'max_steps' is in the 'training' group: write training.max_steps=5."),
+    ("max_step=5", "Did you mean 'max_steps'? 'max_steps' is in the 'training' group: write training.max_steps=5."),
+    ("training.max_stesp=5", "unknown key 'training.max_stesp'. Did you mean 'max_steps'?"),
+    ("+training.reward_functon=check_answer", "Did you mean 'reward_function'?"),
+    ("generation.temprature=0.9", "Did you mean 'temperature'?"),
+]
+
+
+@pytest.mark.parametrize("override, says", MISTAKES)
+def test_each_misspelt_group_or_key_gets_did_you_mean(override, says, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for which in PROGRAMS:
+        with pytest.raises(SystemExit) as stop:
+            _main(which)([override])
+        err = capsys.readouterr().err
+        assert stop.value.code == 2 and err.startswith("config error: ") and says in err, (which, err)
+        assert "Traceback" not in err and "Hydra" not in err
+    assert list(tmp_path.iterdir()) == []                    # refused before anything is written

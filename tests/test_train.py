@@ -205,3 +205,23 @@ def test_a_training_module_imports_only_modules_of_earlier_notebooks(module):
     deps = _package_imports(ROOT / "agent_tunix" / f"{module}.py") & set(nb)
     upward = sorted(d for d in deps if not nb[d] < nb[module])
     assert not upward, f"{module} ({nb[module]}) imports {[(d, nb[d]) for d in upward]}, which sort after it"
+
+
+class _FakeTerminal(io.StringIO):
+    "A stream that says it is a terminal, as stderr does in an interactive shell."
+    def isatty(self): return True
+
+
+def test_grpo_on_a_terminal_shows_our_bar_and_not_tunixs(monkeypatch, tmp_path):
+    run = C.validate_config(C.compose_config([
+        "training.max_steps=2", "training.batch_size=2", "grpo.num_generations=2", "generation.max_tokens_to_generate=8",
+        "training.warm_start_steps=0", "training.log_rewards=true", f"training.runs_dir={tmp_path}"]))
+    term = _FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", term)   # a terminal: Tunix would draw its "Actor Training" bar here
+    monkeypatch.setattr(sys, "stdout", term)   # one screen for the log lines and the bar
+    T.train(run, rows=(synthetic_arithmetic(8, seed=3), []))
+    monkeypatch.undo()
+    text = term.getvalue()
+    assert "GRPO:" in text and "2/2" in text and "\r" in text and "check_answer=" in text, text   # one bar, per-reward means
+    assert "Actor Training" not in text, text
+    assert text.count("[train step") == 4 and not re.search(r"[^\r\n]\[train step", text), text   # log lines never inside the bar
