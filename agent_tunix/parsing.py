@@ -355,13 +355,13 @@ def _last_number_scan(text: str) -> Number | None:
         w *= 4
 
 _PLAIN_NUMBER_CHARS = frozenset("0123456789,. /eE+-$%")  # what a plain-ASCII number and its sign, currency, % are made of
+_ASCII_NOT_DIGITS = "".join(chr(i) for i in range(128) if not "0" <= chr(i) <= "9")   # `rstrip` them: the last digit ends the rest
 
 def _last_number(text: str) -> Number | None:
     "The last number in `text`: read around the last digit when the text is plain ASCII, else scan windows from the end."
     if not text.isascii(): return _last_number_scan(text)
-    pos = {d: text.rfind(d) for d in '0123456789'}       # each digit's last position, moved left as candidates fail
+    p = len(text.rstrip(_ASCII_NOT_DIGITS)) - 1           # the last digit: one C-speed scan from the end
     for _ in range(8):
-        p = max(pos.values())
         if p < 0: return None
         s = p
         while s > 0 and p - s < 2 * MAX_DIGITS and text[s - 1] in _PLAIN_NUMBER_CHARS: s -= 1
@@ -370,9 +370,8 @@ def _last_number(text: str) -> Number | None:
         last = None
         for last in iter_numbers(text[max(0, s - 1):p + 3]): pass  # one character of context for the look-behind
         if last is not None: return last
-        for d in '0123456789':                               # the digits at p belong to a word ("AZYUK2A"): look further left
-            if pos[d] >= s: pos[d] = text.rfind(d, 0, s)
-    return _last_number_scan(text[:max(pos.values()) + 16] if max(pos.values()) >= 0 else '')
+        p = len(text[:s].rstrip(_ASCII_NOT_DIGITS)) - 1     # the digits at p belong to a word ("AZYUK2A"): look further left
+    return _last_number_scan(text[:p + 16] if p >= 0 else '')
 
 # %% ../nbs/01_parsing.ipynb #c0a55a10
 def extract_answer(response: str, # the model's completion
@@ -489,6 +488,52 @@ def _plain_answer_is(r: str, lo: int) -> tuple | None:
     e = _STATEMENT_END.search(r, s, s + _MAX_SLOT)
     return _plain_in(r, s, e.start() if e else min(len(r), s + _MAX_SLOT))
 
+# %% ../nbs/01_parsing.ipynb #9c3e5b7a
+_PLAIN_LAST_MAX = 4096   # a response without a slot is read on the fast path only up to this length
+
+def _plain_last_number(r: str) -> tuple | None:
+    "(text, values) of `… is 110.`: no slot anywhere, plain ASCII, and the last number a whole number after a word and a space."
+    if len(r) > _PLAIN_LAST_MAX: return None   # bounded: a long response goes to the full reader, which scans it once
+    if '<answer>' in r or '####' in r or '\\boxed' in r or '\\fbox' in r or 'nswer' in r or 'NSWER' in r or not r.isascii(): return None
+    p = len(r.rstrip(_ASCII_NOT_DIGITS)) - 1   # the last digit, as `_last_number` finds it
+    q = len(r[:p + 1].rstrip('0123456789'))  # where its digits start
+    if p < 0 or p - q >= MAX_DIGITS or q < 2 or r[q - 1] != ' ' or not (r[q - 2].isalpha() or r[q - 2] == '=') or '%' in r[p + 1:p + 3]:
+        return None   # a sign, currency, thousands group, decimal, fraction or percent may belong to it: `_last_number` reads it
+    s = q - 1
+    while s > 0 and p - s < 2 * MAX_DIGITS and r[s - 1] in _PLAIN_NUMBER_CHARS: s -= 1
+    around = r[max(0, s - 16):p + 16]
+    if '\\' in around or '{' in around or '}' in around: return None   # LaTeX nearby: the general path
+    return r[q:p + 1], (int(r[q:p + 1]),)
+
+
+# %% ../nbs/01_parsing.ipynb #e0d1a0c1
+def _word_char(ch: str) -> bool: return ch.isalnum() or ch == '_'   # a word character, as a regex's word boundary sees it
+
+def _plain_ending(r: str, n: int, lo: int) -> tuple | None:
+    "(source, text, values) of a response ending `<answer>72</answer>`, `answer is 72.`, `#### 72` or `\\boxed{72}$.`; else None."
+    last = r[-1:]
+    if last == '>':
+        if not r.endswith('</answer>'): return None
+        c = r[r.rfind('<answer>', lo) + 8:-9]   # nothing but digits between the last tags: `_plain_tag` reads them
+        return ('answer_tag', c, (int(c),)) if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS and r.endswith('<answer>', 0, n - 9 - len(c)) else None
+    if last == '.' or '0' <= last <= '9':   # `… the answer is 72.`: the last "answer", no other slot after it (`_plain_answer_is`)
+        e = n - 1 if last == '.' else n
+        j = r.rfind(' ', lo, e)
+        c = r[j + 1:e]
+        if (c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS and r.endswith('nswer is ', 0, j + 1)
+                and r[j - 9] in 'aA' and (j < 10 or not _word_char(r[j - 10]))): return 'answer_is', c, (int(c),)
+        if last != '.':   # `… #### 72`: the rest of the last line (`_plain_hash`)
+            k = r.rfind('####', lo)
+            c = r[k + 4:].strip() if k >= 0 and n - k - 4 <= _MAX_SLOT and r.find('\n', k) < 0 else ''
+            if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return 'hash', c, (int(c),)
+    if last in '}$.])':   # `… \\boxed{72}$.`: digits in the braces, only what may follow a box after them (`_plain_boxed`)
+        k = r.rfind('\\boxed{', lo)
+        e = r.find('}', k + 7) if k >= 0 else -1
+        c = r[k + 7:e]
+        if e > 0 and c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS and _AFTER_BOX.issuperset(r[e + 1:]): return 'boxed', c, (int(c),)
+    return None
+
+
 # %% ../nbs/01_parsing.ipynb #b8c1ffc0
 # (source, what each kind's slot starts with, its reader): a kind is tried only when that occurs near the end
 _PLAIN_KINDS = (('answer_tag', '<answer>', _plain_tag), ('hash', '####', _plain_hash), ('boxed', '\\boxed{', _plain_boxed),
@@ -499,12 +544,15 @@ def plain_answer(response: str, # the model's completion
                 ) -> tuple | None: # (source, text, values), as `extract_answer` reads them; None when not sure
     "The answer of `response` when its last slot holds one plain number (or a plain hedge) that no other rule reads otherwise."
     if type(response) is not str or (tags is not ANSWER_TAGS and tags != ANSWER_TAGS): return None
-    lo = max(0, len(response) - _PLAIN_WINDOW)
-    end = response[lo:]
+    n = len(response)
+    lo = n - _PLAIN_WINDOW if n > _PLAIN_WINDOW else 0
+    found = _plain_ending(response, n, lo)   # the commonest endings, each read as its kind's reader below reads it
+    if found is not None: return found if _before_next_turn(response, tags) is response else None
     for source, start, kind in _PLAIN_KINDS:
-        found = kind(response, lo) if start in end else None
+        found = kind(response, lo) if response.find(start, lo) >= 0 else None
         if found is not None: return (source, *found) if _before_next_turn(response, tags) is response else None
-    return None
+    found = _plain_last_number(response)   # no slot at all: the last number, when it is a plain whole number
+    return None if found is None or _before_next_turn(response, tags) is not response else ('last_number', *found)
 
 # %% ../nbs/01_parsing.ipynb #4635ff3c
 _NOT_A_NUMBER = frozenset({'', 'nan', '+nan', '-nan', 'inf', '+inf', '-inf', 'infinity', '+infinity',

@@ -22,7 +22,7 @@ from .symbolic import has_algebra, needs_symbolic, symbolic_equal
 __all__ = ['REASONS', 'FROM_METADATA', 'DEFAULT_FORMAT', 'PLACEHOLDERS', 'REASONING_TAGS', 'RewardDetails', 'from_metadata',
            'truth_string', 'response_string', 'check_answer_details', 'check_answer', 'check_answer_batch',
            'parse_format', 'match_format_details', 'match_format_exactly', 'match_format_approximately',
-           'check_numbers', 'combined_reward']
+           'check_numbers', 'combined_reward', 'combined_reward_batch']
 
 # %% ../nbs/02_rewards.ipynb #ea8db825
 REASONS = {
@@ -154,15 +154,15 @@ def _score_symbolic(a, response: str, slot: str, truth) -> tuple:
     rules = _score_read(a, response, truth) if truth.kind != "invalid" else (0.0, "gold_invalid", None)
     return (rules[0], why, rules[2]) if why in ("timeout", "needs_math_extra") else rules
 
-def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
-    "(score, reason, extracted text) for `check_answer`; tuples keep the hot path cheap."
+def _score_answer(response: str, ground_truth, tags: tuple, metadata, plain: bool = True) -> tuple:
+    "(score, reason, extracted text) for `check_answer`; tuples keep the hot path cheap. `plain=False`: `plain_answer` already deferred."
     if type(response) is not str: response = response_string(response, "check_answer")
     if ground_truth is FROM_METADATA:
         ground_truth = from_metadata(ground_truth, metadata, COLUMN_ALIASES["ground_truth"], "check_answer")
     truth_text = ground_truth if type(ground_truth) is str else truth_string(ground_truth, "check_answer")
     if truth_text is None: return 0.0, "gold_invalid", None
     truth, slot, symbolic = _read_truth(truth_text)
-    if truth.kind == "number" and not symbolic:   # the common case first: one plain number in the last slot
+    if plain and truth.kind == "number" and not symbolic:   # the common case first: one plain number in the last slot
         fast = plain_answer(response, tags)
         if fast is not None and not (fast[1][-1].isalpha() and has_algebra(fast[1])):   # `18 pi` is symbolic
             return _score_value(fast[2][0], fast[1], truth) if len(fast[2]) == 1 else (0.0, "hedge", fast[1][:200])
@@ -172,6 +172,27 @@ def _score_answer(response: str, ground_truth, tags: tuple, metadata) -> tuple:
     if truth.kind == "number" and a.source != "none" and not a.text.isdigit() and has_algebra(a.text):
         return _score_symbolic(a, response, slot, truth)   # `\sqrt{4}` (read as 4) states 2; `2^{10}` (read as 2 and 10) 1024
     return _score_read(a, response, truth)
+
+# %% ../nbs/02_rewards.ipynb #5e1f0a01
+@lru_cache(maxsize=256)
+def _unit_is_algebra(word: str) -> bool:
+    "Whether the unit word ending a plain answer (`18 dollars`, `1 pi`) makes it an expression; one lookup per distinct word."
+    return has_algebra(word)
+
+def _plain_score(response: str, truth_text: str) -> float | None:
+    "`check_answer`'s score of the common case, a number ground truth and one plain number in the last slot; None: the full path decides."
+    truth, _, symbolic = _read_truth(truth_text)
+    if symbolic or truth.kind != "number": return None
+    fast = plain_answer(response)
+    if fast is None: return None if response.strip() else 0.0   # an empty response has no answer (`no_answer`)
+    text, values = fast[1], fast[2]
+    if len(values) > 1: return 0.0   # a hedge
+    if text[-1].isalpha() and _unit_is_algebra(text[text.rfind(" ") + 1:]): return None   # `18 pi` is symbolic
+    v, t = values[0], truth.value   # ints or Fractions: compared as a/b against c/d in whole numbers, no Fraction arithmetic
+    a, b, c, d = v.numerator, v.denominator, t.numerator, t.denominator
+    if a * d == c * b or (truth.percent and c * b == a * d * 100): return 1.0
+    return 0.5 if c != 0 and abs(a * d - c * b) * 10 <= abs(c) * b else 0.0   # |v - t| <= |t| / 10
+
 
 # %% ../nbs/02_rewards.ipynb #d22a1d31
 def check_answer_details(response: str, # the model's completion
@@ -191,6 +212,10 @@ def check_answer(response: str, # the model's completion
                  metadata: dict | None = None, # the dataset row; supplies `ground_truth` when not given
                 ) -> float: # range: {0.0, 0.5, 1.0}
     "1.0 if the answer's value equals the ground truth, 0.5 if within 10 % of it, else 0.0."
+    if type(ground_truth) is str and type(response) is str and tags is ANSWER_TAGS:   # the usual call: the common path first
+        score = _plain_score(response, ground_truth)
+        if score is not None: return score
+        return _score_answer(response, ground_truth, tags, metadata, False)[0]
     return _score_answer(response, ground_truth, tags, metadata)[0]
 
 check_answer.details = check_answer_details  # the details form, found by `BatchReward.explain` and the analysis
@@ -209,13 +234,9 @@ def check_answer_batch(responses: list, # the completions' texts
     out = []
     for r, g in zip(responses, ground_truth):
         if type(g) is str and type(r) is str:
-            truth, _, symbolic = _read_truth(g)
-            if truth.kind == "number" and not symbolic:
-                fast = plain_answer(r)
-                if fast is not None and not (fast[1][-1].isalpha() and has_algebra(fast[1])):
-                    out.append(_score_value(fast[2][0], fast[1], truth)[0] if len(fast[2]) == 1 else 0.0)
-                    continue
-        out.append(_score_answer(r, g, ANSWER_TAGS, None)[0])
+            score = _plain_score(r, g)
+            out.append(_score_answer(r, g, ANSWER_TAGS, None, False)[0] if score is None else score)
+        else: out.append(_score_answer(r, g, ANSWER_TAGS, None)[0])
     return out
 
 check_answer.batch = check_answer_batch   # the entry point `batch_reward` calls once per batch
@@ -251,6 +272,7 @@ class _Template:
     canon: tuple      # fixed parts, split at tags, without case, spacing, punctuation (empty ones dropped)
     words: tuple      # the lower-case words of the fixed parts: each must occur for a fuzzy match
     tagged: bool      # the template has tags: whitespace next to them is layout
+    tail: tuple | None = None   # (first tag, closing tag, opening tag, last tag) of the shape `<a>[TEXT]</a><b>[NUM]</b>`
 
 @lru_cache(maxsize=512)
 def parse_format(expected_format: str) -> _Template:
@@ -271,7 +293,14 @@ def parse_format(expected_format: str) -> _Template:
     if tagged: literals = tuple(_layout(lit) for lit in literals)
     canon = tuple(c for c in (_NOT_ALNUM.sub("", p.lower()) for lit in literals for p in _TAG_SPLIT.split(lit)) if c)
     words = tuple({w for lit in literals for w in _NOT_ALNUM.split(lit.lower()) if w})
-    return _Template(literals, kinds, canon, words, tagged)
+    return _Template(literals, kinds, canon, words, tagged, _tail_tags(literals, kinds))
+
+def _tail_tags(literals: tuple, kinds: tuple) -> tuple | None:
+    "The four tags of a template shaped `<a>[TEXT]</a><b>[NUM]</b>` (or `[INT]`), the shape `_tagged_tail` reads; else None."
+    if kinds not in (("TEXT", "NUM"), ("TEXT", "INT")) or not (_TAG.fullmatch(literals[0]) and _TAG.fullmatch(literals[2])): return None
+    mid = _TAG_SPLIT.split(literals[1])
+    if len(mid) != 5 or mid[0] or mid[2] or mid[4] or not mid[1].startswith("</") or mid[3].startswith("</"): return None
+    return literals[0], mid[1], mid[3], literals[2]
 
 # %% ../nbs/02_rewards.ipynb #26482bcf
 def _holds(kind: str, text: str) -> bool:
@@ -311,6 +340,23 @@ def _in_order(r: str, tpl: _Template) -> bool:
         pos += len(lit)
     return True
 
+# %% ../nbs/02_rewards.ipynb #f0a1b2c1
+def _tagged_tail(r: str, tpl: _Template) -> tuple | None:
+    "(score, reason) of a stripped response ending `</a> <b>N</b>`, as `_exact` reads it once laid out; None: the full walk decides."
+    first, close_a, open_b, close_b = tpl.tail
+    if not r.endswith(close_b): return None
+    e = len(r) - len(close_b)
+    i = r.rfind(open_b, 0, e)
+    c = r[i + len(open_b):e]   # the answer: no tag in it, so laying out only strips it
+    if i < 0 or i + len(open_b) > e or "<" in c: return None
+    p = r.rfind(close_a, 0, i)
+    if p < 0 or (p + len(close_a) < i and not r[p + len(close_a):i].isspace()): return None   # only layout between the tags
+    q = r.rfind(first, 0, p)   # the reasoning's tag: a tag, so laying out neither makes nor breaks one
+    if q < 0: return None
+    typed = _holds(tpl.kinds[1], c.strip()) and _holds("TEXT", r[q + len(first):p])
+    return (1.0, "format_exact") if typed else (0.5, "format_partial")
+
+
 # %% ../nbs/02_rewards.ipynb #c449e444
 def match_format_details(response: str, # the model's completion
                          expected_format: str = FROM_METADATA, # a template such as "The answer is [NUM]." (default `DEFAULT_FORMAT`)
@@ -326,6 +372,9 @@ def _format_score(response: str, expected_format, metadata) -> tuple:
         expected_format = from_metadata(expected_format, metadata, ("expected_format",), "match_format_exactly", DEFAULT_FORMAT)
     tpl = parse_format(expected_format)
     r = (response if type(response) is str else response_string(response, "match_format_exactly")).strip()
+    if tpl.tail is not None:   # `…</reasoning>\n<answer>72</answer>`: read from its last tags, no layout pass
+        fast = _tagged_tail(r, tpl)
+        if fast is not None: return fast
     if tpl.tagged: r = _layout(r)
     found, typed = _exact(r, tpl)
     if found and typed: return 1.0, "format_exact"
@@ -420,5 +469,27 @@ def combined_reward(response: str, # the model's completion
     if not (type(alpha) is float and type(beta) is float and math.isfinite(alpha + beta)):   # the defaults pass at once
         for name, w in (("alpha", alpha), ("beta", beta)):
             if not is_number(w): raise RewardArgumentError(f"combined_reward: {name} must be a finite number (a weight), got {w!r}")
-    return (float(alpha) * _format_score(response, expected_format, metadata)[0]
-            + float(beta) * _score_answer(response, ground_truth, ANSWER_TAGS, metadata)[0])
+    form = _format_score(response, expected_format, metadata)[0]
+    if type(ground_truth) is str and type(response) is str:   # the usual call: the common path of check_answer first
+        answer = _plain_score(response, ground_truth)
+        if answer is None: answer = _score_answer(response, ground_truth, ANSWER_TAGS, metadata, False)[0]
+    else: answer = _score_answer(response, ground_truth, ANSWER_TAGS, metadata)[0]
+    return float(alpha) * form + float(beta) * answer
+
+# %% ../nbs/02_rewards.ipynb #c0b1ba7c
+def combined_reward_batch(responses: list, # the completions' texts
+                          ground_truth: list, # one reference answer per completion (a dataset's `answer` column)
+                          expected_format=None, # one template per completion (a dataset's `expected_format` column), one for all, or None: `DEFAULT_FORMAT`
+                         ) -> list[float]: # one score per completion, each what `combined_reward` gives with its default weights
+    "`combined_reward` over a batch in one call: the arguments checked once, each completion on the common paths."
+    if isinstance(responses, str) or isinstance(ground_truth, str):
+        raise RewardTypeError("combined_reward_batch takes lists: responses=[...] and ground_truth=[...] (one per response)")
+    if len(responses) != len(ground_truth):
+        raise RewardArgumentError(f"combined_reward_batch: {len(responses)} responses but {len(ground_truth)} ground truths")
+    if expected_format is None or isinstance(expected_format, str): expected_format = [expected_format or DEFAULT_FORMAT] * len(responses)
+    elif len(expected_format) != len(responses):
+        raise RewardArgumentError(f"combined_reward_batch: {len(responses)} responses but {len(expected_format)} formats")
+    return [combined_reward(r, g, f) for r, g, f in zip(responses, ground_truth, expected_format)]
+
+combined_reward.batch = combined_reward_batch   # the entry point `batch_reward` calls once per batch
+

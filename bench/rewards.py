@@ -23,8 +23,10 @@ What is measured
 * ROLLOUTS: the same functions of ours on GRPO-shaped rows from `agent_tunix.analysis.simulate_rollouts`
   (the seeded generator the notebooks, tests and bench/score.py share), with the share scored 1.0 per
   kind of completion.
-* BATCH: `check_answer_batch` over the whole corpus in one call, and the lifted `batch_reward(check_answer)`
-  (which calls `check_answer.batch` once per batch) in batches of 64.
+* BATCH: `check_answer_batch` and `combined_reward_batch` over the whole corpus in one call, and the lifted
+  `batch_reward(check_answer)` and `batch_reward(combined_reward)` (which call `.batch` once per batch) in batches of 64.
+* SCALING: per-call time by length bucket; for a bucket, the functions' passes are taken in turns (round-robin),
+  as in THROUGHPUT, so that the ratios of one bucket are measured under the same load.
 * GOALS: the ratios the speed goals name (check_answer vs the demo per length bucket and on the corpus,
   combined_reward vs the demo, check_answer vs Math-Verify), with the load average.
 
@@ -459,6 +461,27 @@ def time_group(fn, items, min_time=0.2, max_reps=50):
     return best / len(items)
 
 
+def time_round_robin(fns, items, min_time=0.2, min_rounds=3, max_rounds=50):
+    """Seconds per call of each function over `items`, passes taken in turns (one pass of each function a round), so
+    that a burst of load from other processes falls on every function alike; the fastest pass of each is returned.
+    Rounds continue until every function has spent `min_time` (at least `min_rounds`, at most `max_rounds`)."""
+    pc = time.perf_counter
+    for fn in fns.values():   # warm-up
+        for c, g in items[:3]:
+            fn(c, g)
+    best, spent = {k: float("inf") for k in fns}, {k: 0.0 for k in fns}
+    for rnd in range(max_rounds):
+        for name, fn in fns.items():
+            t0 = pc()
+            for c, g in items:
+                fn(c, g)
+            dt = pc() - t0
+            best[name], spent[name] = min(best[name], dt), spent[name] + dt
+        if rnd + 1 >= min_rounds and min(spent.values()) >= min_time:
+            break
+    return {k: v / len(items) for k, v in best.items()}
+
+
 def fmt_rate(x):
     return f"{x:,.0f}" if x >= 100 else f"{x:,.1f}"
 
@@ -647,7 +670,8 @@ def measure_scaling(scal_fns, comps, golds, pool, a):
         if len(items) > 3000:
             items = random.Random(a.seed + 3).sample(items, 3000)
         mlen = sum(len(c) for c, _ in items) / len(items)
-        secs = {name: time_group(fn, items, min_time=0.2 if len(items) > 1 else 0.05) for name, fn in scal_fns.items()}
+        secs = (time_round_robin(scal_fns, items) if len(items) > 1 else
+                {name: time_group(fn, items, min_time=0.05) for name, fn in scal_fns.items()})
         times[gname] = secs
         cells = [_cell(x, mlen) for x in secs.values()]
         print(f"  {gname:<26}{len(items):>7,}{mlen:>12,.0f}" + "".join(f"{c:>24}" for c in cells), flush=True)
@@ -810,6 +834,15 @@ def measure_batch(comps, golds, demo_rate, a):
     runs = {"ours check_answer_batch (one call)": lambda: check_answer_batch(comps, golds),
             "ours batch_reward(check_answer), batches of 64": lambda: [
                 lifted(None, comps[i:i + k], answer=golds[i:i + k]) for i in range(0, len(comps), k)]}
+    try:
+        from agent_tunix.rewards import combined_reward, combined_reward_batch
+    except ImportError:   # an older agent_tunix without it
+        combined_reward = None
+    if combined_reward is not None:
+        lifted_c = batch_reward(combined_reward)
+        runs["ours combined_reward_batch(tags) (one call)"] = lambda: combined_reward_batch(comps, golds, TAG_FMT)
+        runs["ours batch_reward(combined_reward)(tags), batches of 64"] = lambda: [
+            lifted_c(None, comps[i:i + k], answer=golds[i:i + k], expected_format=TAG_FMT) for i in range(0, len(comps), k)]
     rates = {}
     for name, run in runs.items():
         best = float("inf")

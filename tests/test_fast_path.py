@@ -1,4 +1,5 @@
-"""The fast path (`parsing.plain_answer`, used by `check_answer`) gives the full path's answer, score and reason, or defers.
+"""The fast paths give the full path's answer, score and reason, or defer: `parsing.plain_answer` (used by `check_answer`,
+the last slot or, without one, the last number), the format check's `_tagged_tail`, and `combined_reward` with its batch form.
 
 Completions are generated around the fast path's pattern: each kind of slot with plain numbers and near misses of a
 plain number (decimal commas, `+5`, `1e3`, `3/0`, Unicode digits and minus, units, hedges, long digit strings), text
@@ -8,13 +9,16 @@ from contextlib import contextmanager
 from unittest import mock
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import agent_tunix.rewards as rewards
 from agent_tunix.core import batch_reward
 from agent_tunix.parsing import extract_answer, plain_answer
-from agent_tunix.rewards import check_answer, check_answer_batch, check_answer_details
+from agent_tunix.core import RewardArgumentError, RewardTypeError
+from agent_tunix.rewards import (check_answer, check_answer_batch, check_answer_details, combined_reward,
+                                   combined_reward_batch, match_format_details, match_format_exactly)
 
 SETTINGS = settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -195,3 +199,151 @@ def test_hedges_and_numbers_in_each_kind_of_slot(answer, slot):
         fast = check_answer_details(text, truth)
         with full_path():
             assert tuple(fast) == tuple(check_answer_details(text, truth)), (text, truth)
+
+
+# --- no slot at all: the last number (`_plain_last_number`) -------------------------------------------------------------
+words = st.sampled_from(["is", "so", "We", "total", "e", "E", "x=", "=", "apples", "-", "$", "%", "then", "\\frac{1}{2}", "{", "}",
+                         "1,000", "2.5", "3/4", "1 000", "5e3", "-4", "+4", "$7", "50%", "50 %", "(3)", "x_1", "a|b", "\u2212", "\u00a0"])
+tail_numbers = st.one_of(st.integers(0, 10**6).map(str), st.sampled_from(["007", "9" * 101, "1" * 100, "12.", "5.5", "5/0", "5e", "5%"]))
+
+
+@st.composite
+def slotless(draw):
+    "A response without a slot whose end is a number in one of many contexts (sign, currency, groups, decimals, LaTeX, turns)."
+    body = " ".join(draw(st.lists(st.one_of(words, st.integers(0, 999).map(str)), max_size=8)))
+    end = draw(st.sampled_from(["", ".", ". ", "%", " %", "/2", " /2", ".5", ",5", "e5", "!", "?", " apples.", "\nUser: 4", "\n"]))
+    gap = draw(st.sampled_from([" ", "  ", "", "-", "$", " -", " $", ",", ".", "/", " / ", "=", " = ", "\n", "\t"]))
+    return body + gap + draw(tail_numbers) + end
+
+
+@SETTINGS
+@given(slotless())
+@example("Half of 110 is 55, and 55% of 200 is 110.")
+@example("I have 1 110")
+@example("It is e 5")
+@example("so \\frac{1}{2} is 5")
+def test_the_last_number_is_what_extract_answer_reads(text):
+    _same_as_full_reader(text)
+    for truth in _truths(text):
+        fast = check_answer_details(text, truth)
+        with full_path():
+            assert tuple(fast) == tuple(check_answer_details(text, truth)), (text, truth)
+
+
+@SETTINGS
+@given(st.one_of(completions(), slotless(), st.sampled_from(["", " ", "\n\t", "\u3000"])), st.data())
+def test_the_score_alone_is_the_full_paths_score(text, data):
+    "`check_answer` returns the score of its common path at once; it is the score the full path gives."
+    truth = data.draw(st.sampled_from(_truths(text)))
+    with full_path():
+        full = check_answer_details(text, truth)
+    assert check_answer(text, truth) == full.score, (text, truth, full)
+
+
+# --- the format check: `_tagged_tail` reads `…</a> <b>N</b>` from its last tags -----------------------------------------
+FORMATS = ["<reasoning>[TEXT]</reasoning><answer>[NUM]</answer>", "<reasoning>[TEXT]</reasoning>\n<answer>[INT]</answer>",
+           "<think>[TEXT]</think> <answer>[NUM]</answer>", "<a>[TEXT]</a><b>[NUM]</b>", "The answer is [NUM].", "#### [NUM]"]
+layout = st.sampled_from(["", " ", "\n", "\r\n\r\n", "\t", "\u00a0", "\u2009", " so ", "x", "\n<b>", "<br/>", "  \n  "])
+tag_answers = st.one_of(plain_numbers, near_misses, st.sampled_from(["4", " 4 ", "4 5", "", " ", "<i>4</i>", "4>", "four",
+                                                                     "1/2", "1.5", "-3", "\n7\n"]))
+reasonings = st.sampled_from(["2 + 2 = 4", "", " ", "\n\n", "a <b>bold</b> step", "</reasoning>", "<reasoning>", "<answer>3</answer>",
+                              "x < y > z", "<think>", "</think>", "<a>", "</a>", "r" * 300])
+opening = st.sampled_from(["<reasoning>", "<think>", "<a>", "", "<reasoning> ", "<Reasoning>"])
+closing = st.sampled_from(["</reasoning>", "</think>", "</a>", "", "</reasoning >", "</reasoning></reasoning>"])
+answer_open = st.sampled_from(["<answer>", "<b>", "", "<answer><answer>", "<answer >"])
+answer_close = st.sampled_from(["</answer>", "</b>", "", "</answer></answer>", "</answer>.", "</answer> \n"])
+
+
+@st.composite
+def tagged(draw):
+    "A response around the tagged shape: each tag may be missing, doubled or another, with layout or text between them."
+    parts = [draw(layout), draw(opening), draw(layout), draw(reasonings), draw(layout), draw(closing), draw(layout),
+             draw(answer_open), draw(layout), draw(tag_answers), draw(layout), draw(answer_close), draw(layout)]
+    return draw(st.sampled_from(["", "Sure. ", "<reasoning>old</reasoning>", "<answer>1</answer>"])) + "".join(parts)
+
+
+@contextmanager
+def full_format_walk():
+    "Score formats with `_tagged_tail` switched off: every response is laid out and walked in full."
+    with mock.patch.object(rewards, "_tagged_tail", lambda *a, **k: None):
+        yield
+
+
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tagged(), st.sampled_from(FORMATS))
+@example("<reasoning>2 + 2</reasoning>\n<answer>4</answer>", FORMATS[0])
+@example("<reasoning> \n </reasoning>\n<answer>4</answer>", FORMATS[0])
+@example("<reasoning>r</reasoning> so <answer>4</answer>", FORMATS[0])
+@example("<reasoning>a</reasoning><reasoning>\n</reasoning><answer>4</answer>", FORMATS[0])
+def test_the_format_fast_path_gives_the_full_walks_score_and_reason(text, fmt):
+    fast = match_format_details(text, fmt)
+    with full_format_walk():
+        full = match_format_details(text, fmt)
+    assert tuple(fast) == tuple(full), (text, fmt, fast, full)
+
+
+def test_the_common_tagged_shapes_take_the_format_fast_path():
+    tpl = rewards.parse_format(FORMATS[0])
+    for text, want in {"<reasoning>2 + 2</reasoning>\n<answer>4</answer>": (1.0, "format_exact"),
+                       "<reasoning>2 + 2</reasoning><answer> four </answer>": (0.5, "format_partial"),
+                       "<reasoning> </reasoning>\n\n<answer>4</answer>": (0.5, "format_partial")}.items():
+        assert rewards._tagged_tail(text, tpl) == want, text
+    with mock.patch.object(rewards, "_layout", side_effect=AssertionError("full walk taken")):
+        assert match_format_exactly("<reasoning>2 + 2</reasoning>\n<answer>4</answer>\n", FORMATS[0]) == 1.0
+
+
+# --- combined_reward: the common paths, and its batch entry point ---------------------------------------------------------
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(tagged(), completions(), slotless()), st.sampled_from(FORMATS), st.data())
+def test_combined_reward_gives_the_full_paths_score(text, fmt, data):
+    truth = data.draw(st.sampled_from(_truths(text)))
+    fast = combined_reward(text, truth, expected_format=fmt)
+    with full_path(), full_format_walk():
+        full = 0.3 * match_format_details(text, fmt).score + 0.7 * check_answer_details(text, truth).score
+        assert combined_reward(text, truth, expected_format=fmt) == fast
+    assert fast == full, (text, truth, fmt)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(tagged(), completions(), slotless()), min_size=1, max_size=12), st.sampled_from(FORMATS), st.data())
+def test_the_combined_batch_entry_point_gives_each_completions_score(texts, fmt, data):
+    truths = [data.draw(st.sampled_from(_truths(t))) for t in texts]
+    one_by_one = [combined_reward(t, g, expected_format=fmt) for t, g in zip(texts, truths)]
+    assert combined_reward_batch(texts, truths, fmt) == one_by_one
+    assert combined_reward_batch(texts, truths, [fmt] * len(texts)) == one_by_one
+    assert combined_reward_batch(texts, truths) == [combined_reward(t, g) for t, g in zip(texts, truths)]
+    lifted = batch_reward(combined_reward)
+    got = lifted(["q"] * len(texts), texts, answer=np.array(truths, dtype=object), expected_format=[fmt] * len(texts))
+    assert got == one_by_one and lifted.calls == len(texts) and lifted.failures == 0
+
+
+def test_the_lifted_combined_reward_scores_a_batch_in_one_call():
+    calls = []
+    real = combined_reward_batch
+    def spy(responses, ground_truth, expected_format=None):
+        calls.append(len(responses))
+        return real(responses, ground_truth, expected_format)
+    with mock.patch.object(combined_reward, "batch", spy):
+        scores = batch_reward(combined_reward)(["q"] * 2, ["The answer is 4.", "I think it is 5"], answer=["4", "4"])
+    assert scores == [1.0, 0.0] and calls == [2]
+    with pytest.raises(RewardArgumentError, match="1 responses but 2 ground truths"):
+        combined_reward_batch(["4"], ["4", "5"])
+    with pytest.raises(RewardTypeError, match="takes lists"):
+        combined_reward_batch("4", ["4"])
+
+
+@SETTINGS
+@given(st.sampled_from(["", "So ", "<answer>3</answer> ", "<answer>3 ", "#### 2\n", "\\boxed{4} and ", "####", "The answer is 5.\n"]),
+       st.sampled_from(["<answer>{}</answer>", "the answer is {}.", "The answer is {}", "Answer is {}", "xanswer is {}.", "#### {}",
+                        "####\n{}", "####  \r {}", "\\boxed{{{}}}$.", "\\[\\boxed{{{}}}\\]", "\\boxed{{{}}}", "\\boxed{{ {}}}", "\\fbox{{{}}}"]),
+       st.one_of(st.integers(0, 10**6).map(str), st.sampled_from(["007", "9" * 101, "", " 5", "5 ", "\u0665", "5.0"])))
+def test_the_common_endings_are_read_as_their_kinds_reader_reads_them(before, ending, number):
+    "`_plain_ending` reads the commonest endings at once: what the reader of each kind, and so `extract_answer`, reads."
+    from agent_tunix.parsing import _PLAIN_KINDS, _plain_ending
+    text = "Adding 2 and 3 gives 5. " + before + ending.format(number)
+    got = _plain_ending(text, len(text), max(0, len(text) - 256))
+    if got is not None:
+        lo = max(0, len(text) - 256)
+        kinds = [(s, k(text, lo)) for s, start, k in _PLAIN_KINDS if text.find(start, lo) >= 0]
+        assert got == next((s, *f) for s, f in kinds if f is not None), (text, got, kinds)
+    _same_as_full_reader(text)
