@@ -143,7 +143,7 @@ def _weights_to_score(run: RunConfig) -> tuple: # (a weights file, 'warm_start' 
 
 def evaluate_run(run: RunConfig, # a checked configuration
                  rows: list[dict] | None = None, # held-out rows (default: those `run.data` names)
-                 progress: bool = True, # show progress bars
+                 progress: bool = True, # show the progress display (a bar on a terminal, lines in a log)
                 ) -> EvalResult: # `evaluate`'s result with `weights` (what was scored)
     "Load the model `run` names with the weights `run.evaluate.weights` names and evaluate it on held-out rows."
     t = run.training
