@@ -492,12 +492,12 @@ def _plain_answer_is(r: str, lo: int) -> tuple | None:
 _PLAIN_LAST_MAX = 4096   # a response without a slot is read on the fast path only up to this length
 
 def _plain_last_number(r: str) -> tuple | None:
-    "(text, values) of `… is 110.`: no slot anywhere, plain ASCII, and the last number a whole number after a word and a space."
+    "(text, values) of `… is 110.`: no slot anywhere, plain ASCII, and the last number a whole number after a word (or `,;:=`) and a space."
     if len(r) > _PLAIN_LAST_MAX: return None   # bounded: a long response goes to the full reader, which scans it once
     if '<answer>' in r or '####' in r or '\\boxed' in r or '\\fbox' in r or 'nswer' in r or 'NSWER' in r or not r.isascii(): return None
     p = len(r.rstrip(_ASCII_NOT_DIGITS)) - 1   # the last digit, as `_last_number` finds it
     q = len(r[:p + 1].rstrip('0123456789'))  # where its digits start
-    if p < 0 or p - q >= MAX_DIGITS or q < 2 or r[q - 1] != ' ' or not (r[q - 2].isalpha() or r[q - 2] == '=') or '%' in r[p + 1:p + 3]:
+    if p < 0 or p - q >= MAX_DIGITS or q < 2 or r[q - 1] != ' ' or not (r[q - 2].isalpha() or r[q - 2] in ',;:=') or '%' in r[p + 1:p + 3]:
         return None   # a sign, currency, thousands group, decimal, fraction or percent may belong to it: `_last_number` reads it
     s = q - 1
     while s > 0 and p - s < 2 * MAX_DIGITS and r[s - 1] in _PLAIN_NUMBER_CHARS: s -= 1
@@ -511,17 +511,21 @@ def _word_char(ch: str) -> bool: return ch.isalnum() or ch == '_'   # a word cha
 
 def _plain_ending(r: str, n: int, lo: int) -> tuple | None:
     "(source, text, values) of a response ending `<answer>72</answer>`, `answer is 72.`, `#### 72` or `\\boxed{72}$.`; else None."
+    if r.endswith('</answer>'):   # the last tags close the response: `_plain_tag` reads what is between them
+        i = r.rfind('<answer>', lo)
+        c = r[i + 8:-9]
+        if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS and i >= 0: return 'answer_tag', c, (int(c),)
+        found = _plain_in(r, i + 8, n - 9) if i >= 0 and r.find('</answer>', i + 8) == n - 9 else None   # `$1,234.50`, `3/4`
+        return None if found is None else ('answer_tag', *found)
     last = r[-1:]
-    if last == '>':
-        if not r.endswith('</answer>'): return None
-        c = r[r.rfind('<answer>', lo) + 8:-9]   # nothing but digits between the last tags: `_plain_tag` reads them
-        return ('answer_tag', c, (int(c),)) if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS and r.endswith('<answer>', 0, n - 9 - len(c)) else None
     if last == '.' or '0' <= last <= '9':   # `… the answer is 72.`: the last "answer", no other slot after it (`_plain_answer_is`)
         e = n - 1 if last == '.' else n
         j = r.rfind(' ', lo, e)
-        c = r[j + 1:e]
-        if (c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS and r.endswith('nswer is ', 0, j + 1)
-                and r[j - 9] in 'aA' and (j < 10 or not _word_char(r[j - 10]))): return 'answer_is', c, (int(c),)
+        c = r[j + 1:e]   # no space in it: the statement ends at the final `.` (or the end) unless it holds a `<`
+        if r.endswith('nswer is ', 0, j + 1) and r[j - 9] in 'aA' and (j < 10 or not _word_char(r[j - 10])) and '<' not in c:
+            if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return 'answer_is', c, (int(c),)
+            found = _plain_in(r, j + 1, e)   # `$1,234.50`, `-3`, `3/4`: one plain number, so no slot starts in it
+            if found is not None: return ('answer_is', *found)
         if last != '.':   # `… #### 72`: the rest of the last line (`_plain_hash`)
             k = r.rfind('####', lo)
             c = r[k + 4:].strip() if k >= 0 and n - k - 4 <= _MAX_SLOT and r.find('\n', k) < 0 else ''
@@ -547,7 +551,8 @@ def plain_answer(response: str, # the model's completion
     n = len(response)
     lo = n - _PLAIN_WINDOW if n > _PLAIN_WINDOW else 0
     found = _plain_ending(response, n, lo)   # the commonest endings, each read as its kind's reader below reads it
-    if found is not None: return found if _before_next_turn(response, tags) is response else None
+    if found is not None:   # a made-up turn needs a colon, `|` or `_`: without one, no need to look for it
+        return found if not (':' in response or '_' in response or '|' in response or '：' in response) or _before_next_turn(response, tags) is response else None
     for source, start, kind in _PLAIN_KINDS:
         found = kind(response, lo) if response.find(start, lo) >= 0 else None
         if found is not None: return (source, *found) if _before_next_turn(response, tags) is response else None

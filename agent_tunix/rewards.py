@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from ._base import is_number
 from .core import COLUMN_ALIASES, RewardArgumentError, RewardTypeError, logger, register_reward_function
-from .parsing import (ANSWER_TAGS, GroundTruth, extract_answer, find_numbers, normalize_text, parse_ground_truth,
+from .parsing import (ANSWER_TAGS, MAX_DIGITS, GroundTruth, extract_answer, find_numbers, normalize_text, parse_ground_truth,
                                 parse_number, plain_answer, plain_number)
 from .symbolic import has_algebra, needs_symbolic, symbolic_equal
 
@@ -181,16 +181,19 @@ def _unit_is_algebra(word: str) -> bool:
 
 def _plain_score(response: str, truth_text: str) -> float | None:
     "`check_answer`'s score of the common case, a number ground truth and one plain number in the last slot; None: the full path decides."
-    truth, _, symbolic = _read_truth(truth_text)
-    if symbolic or truth.kind != "number": return None
+    if truth_text.isdigit() and truth_text.isascii() and len(truth_text) <= MAX_DIGITS:   # "72": what `_read_truth` makes of it
+        c, d, percent = int(truth_text), 1, False
+    else:
+        truth, _, symbolic = _read_truth(truth_text)
+        if symbolic or truth.kind != "number": return None
+        c, d, percent = truth.value.numerator, truth.value.denominator, truth.percent
     fast = plain_answer(response)
     if fast is None: return None if response.strip() else 0.0   # an empty response has no answer (`no_answer`)
     text, values = fast[1], fast[2]
     if len(values) > 1: return 0.0   # a hedge
     if text[-1].isalpha() and _unit_is_algebra(text[text.rfind(" ") + 1:]): return None   # `18 pi` is symbolic
-    v, t = values[0], truth.value   # ints or Fractions: compared as a/b against c/d in whole numbers, no Fraction arithmetic
-    a, b, c, d = v.numerator, v.denominator, t.numerator, t.denominator
-    if a * d == c * b or (truth.percent and c * b == a * d * 100): return 1.0
+    a, b = values[0].numerator, values[0].denominator   # compared as a/b against c/d in whole numbers, no Fraction arithmetic
+    if a * d == c * b or (percent and c * b == a * d * 100): return 1.0
     return 0.5 if c != 0 and abs(a * d - c * b) * 10 <= abs(c) * b else 0.0   # |v - t| <= |t| / 10
 
 
