@@ -522,7 +522,7 @@ def _plain_ending(r: str, n: int, lo: int) -> tuple | None:
         e = n - 1 if last == '.' else n
         j = r.rfind(' ', lo, e)
         c = r[j + 1:e]   # no space in it: the statement ends at the final `.` (or the end) unless it holds a `<`
-        if r.endswith('nswer is ', 0, j + 1) and r[j - 9] in 'aA' and (j < 10 or not _word_char(r[j - 10])) and '<' not in c:
+        if r.endswith('nswer is ', 0, j + 1) and r[j - 9] in 'aA' and (j < 10 or not _word_char(r[j - 10])) and '<' not in c and '\\' not in c:
             if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return 'answer_is', c, (int(c),)
             found = _plain_in(r, j + 1, e)   # `$1,234.50`, `-3`, `3/4`: one plain number, so no slot starts in it
             if found is not None: return ('answer_is', *found)

@@ -192,7 +192,11 @@ def _plain_score(response: str, truth_text: str) -> float | None:
     text, values = fast[1], fast[2]
     if len(values) > 1: return 0.0   # a hedge
     if text[-1].isalpha() and _unit_is_algebra(text[text.rfind(" ") + 1:]): return None   # `18 pi` is symbolic
-    a, b = values[0].numerator, values[0].denominator   # compared as a/b against c/d in whole numbers, no Fraction arithmetic
+    v = values[0]
+    if type(v) is int and d == 1:   # two whole numbers, the usual case
+        if v == c or (percent and c == v * 100): return 1.0
+        return 0.5 if c != 0 and abs(v - c) * 10 <= abs(c) else 0.0
+    a, b = v.numerator, v.denominator   # else compared as a/b against c/d in whole numbers, no Fraction arithmetic
     if a * d == c * b or (percent and c * b == a * d * 100): return 1.0
     return 0.5 if c != 0 and abs(a * d - c * b) * 10 <= abs(c) * b else 0.0   # |v - t| <= |t| / 10
 
