@@ -520,12 +520,16 @@ def _plain_ending(r: str, n: int, lo: int) -> tuple | None:
     last = r[-1:]
     if last == '.' or '0' <= last <= '9':   # `… the answer is 72.`: the last "answer", no other slot after it (`_plain_answer_is`)
         e = n - 1 if last == '.' else n
-        j = r.rfind(' ', lo, e)
-        c = r[j + 1:e]   # no space in it: the statement ends at the final `.` (or the end) unless it holds a `<`
-        if r.endswith('nswer is ', 0, j + 1) and r[j - 9] in 'aA' and (j < 10 or not _word_char(r[j - 10])) and '<' not in c and '\\' not in c:
+        k = r.rfind('nswer is ', lo, e)   # the last "answer", with nothing but the statement after it
+        s = k + 9
+        if (k >= 1 and r[k - 1] in 'aA' and (k < 2 or not _word_char(r[k - 2])) and r.find('nswer', k + 5) < 0 and r.find('NSWER', k) < 0
+                and s < e and r[s] not in '*:' and not r[s].isspace()):
+            c = r[s:e]
             if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return 'answer_is', c, (int(c),)
-            found = _plain_in(r, j + 1, e)   # `$1,234.50`, `-3`, `3/4`: one plain number, so no slot starts in it
-            if found is not None: return ('answer_is', *found)
+            end = _STATEMENT_END.search(r, s, s + _MAX_SLOT)   # where `_plain_answer_is` ends the statement
+            if '<' not in c and '\\' not in c and '#' not in c and (end.start() if end else min(n, s + _MAX_SLOT)) == e:
+                found = _plain_in(r, s, e)   # `$1,234.50`, `18 dollars`, `either 4 or 5`: no slot starts in them
+                if found is not None: return ('answer_is', *found)
         if last != '.':   # `… #### 72`: the rest of the last line (`_plain_hash`)
             k = r.rfind('####', lo)
             c = r[k + 4:].strip() if k >= 0 and n - k - 4 <= _MAX_SLOT and r.find('\n', k) < 0 else ''
