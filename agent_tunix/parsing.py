@@ -507,6 +507,9 @@ def _plain_last_number(r: str) -> tuple | None:
 
 
 # %% ../nbs/01_parsing.ipynb #e0d1a0c1
+# names of the tags a model closes its reasoning with, which it sometimes closes its answer with too (none is an operation)
+_REASONING_TAG_NAMES = frozenset({"reasoning", "Reasoning", "think", "thinking", "thought", "solution", "final", "result"})
+
 def _word_char(ch: str) -> bool: return ch.isalnum() or ch == '_'   # a word character, as a regex's word boundary sees it
 
 def _plain_ending(r: str, n: int, lo: int) -> tuple | None:
@@ -515,8 +518,16 @@ def _plain_ending(r: str, n: int, lo: int) -> tuple | None:
         i = r.rfind('<answer>', lo)
         c = r[i + 8:-9]
         if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS and i >= 0: return 'answer_tag', c, (int(c),)
-        found = _plain_in(r, i + 8, n - 9) if i >= 0 and r.find('</answer>', i + 8) == n - 9 else None   # `$1,234.50`, `3/4`
+        e = r.find('</answer>', i + 8) if i >= 0 else -1
+        if e < 0 or (e < n - 9 and r[e:].replace('</answer>', '').strip()): return None   # `</answer></answer>`: the first one closes it
+        found = _plain_in(r, i + 8, e)   # `$1,234.50`, `3/4`, `4 or 5`
         return None if found is None else ('answer_tag', *found)
+    if r.endswith('>'):   # `<answer>72</reasoning>`: closed by a reasoning tag, so the slot runs to the end
+        k = r.rfind('</', lo)
+        i = r.rfind('<answer>', lo, k)
+        c = r[i + 8:k]
+        ok = i >= 0 and r[k + 2:-1] in _REASONING_TAG_NAMES and c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS
+        return ('answer_tag', r[i + 8:], (int(c),)) if ok else None
     last = r[-1:]
     if last == '.' or '0' <= last <= '9':   # `… the answer is 72.`: the last "answer", no other slot after it (`_plain_answer_is`)
         e = n - 1 if last == '.' else n
