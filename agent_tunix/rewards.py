@@ -488,7 +488,7 @@ def combined_reward_batch(responses: list, # the completions' texts
                           ground_truth: list, # one reference answer per completion (a dataset's `answer` column)
                           expected_format=None, # one template per completion (a dataset's `expected_format` column), one for all, or None: `DEFAULT_FORMAT`
                          ) -> list[float]: # one score per completion, each what `combined_reward` gives with its default weights
-    "`combined_reward` over a batch in one call: the arguments checked once, each completion on the common paths."
+    "`combined_reward` over a batch in one call: the lists checked once, each completion scored on the common paths."
     if isinstance(responses, str) or isinstance(ground_truth, str):
         raise RewardTypeError("combined_reward_batch takes lists: responses=[...] and ground_truth=[...] (one per response)")
     if len(responses) != len(ground_truth):
@@ -496,7 +496,14 @@ def combined_reward_batch(responses: list, # the completions' texts
     if expected_format is None or isinstance(expected_format, str): expected_format = [expected_format or DEFAULT_FORMAT] * len(responses)
     elif len(expected_format) != len(responses):
         raise RewardArgumentError(f"combined_reward_batch: {len(responses)} responses but {len(expected_format)} formats")
-    return [combined_reward(r, g, f) for r, g, f in zip(responses, ground_truth, expected_format)]
+    out = []
+    for r, g, f in zip(responses, ground_truth, expected_format):
+        form = _format_score(r, f, None)[0]
+        plain = type(g) is str and type(r) is str
+        answer = _plain_score(r, g) if plain else None
+        if answer is None: answer = _score_answer(r, g, ANSWER_TAGS, None, not plain)[0]
+        out.append(0.3 * form + 0.7 * answer)   # the default weights, as `combined_reward` computes them
+    return out
 
 combined_reward.batch = combined_reward_batch   # the entry point `batch_reward` calls once per batch
 
