@@ -537,10 +537,10 @@ def _plain_ending(r: str, n: int, lo: int) -> tuple | None:
                 and s < e and r[s] not in '*:' and not r[s].isspace()):
             c = r[s:e]
             if c.isdigit() and c.isascii() and len(c) <= MAX_DIGITS: return 'answer_is', c, (int(c),)
-            end = _STATEMENT_END.search(r, s, s + _MAX_SLOT)   # where `_plain_answer_is` ends the statement
-            if '<' not in c and '\\' not in c and '#' not in c and (end.start() if end else min(n, s + _MAX_SLOT)) == e:
-                found = _plain_in(r, s, e)   # `$1,234.50`, `18 dollars`, `either 4 or 5`: no slot starts in them
-                if found is not None: return ('answer_is', *found)
+            if '<' not in c and '\\' not in c and '#' not in c:   # no slot starts in it (`$\\boxed{72}$.` is a box)
+                end = _STATEMENT_END.search(r, s, s + _MAX_SLOT)   # where `_plain_answer_is` ends the statement
+                found = _plain_in(r, s, e) if (end.start() if end else min(n, s + _MAX_SLOT)) == e else None
+                if found is not None: return ('answer_is', *found)   # `$1,234.50`, `18 dollars`, `either 4 or 5`
         if last != '.':   # `… #### 72`: the rest of the last line (`_plain_hash`)
             k = r.rfind('####', lo)
             c = r[k + 4:].strip() if k >= 0 and n - k - 4 <= _MAX_SLOT and r.find('\n', k) < 0 else ''
