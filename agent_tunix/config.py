@@ -153,10 +153,12 @@ class TrainingSpec:
     log_rewards: bool = False          # print per-step min/max/mean/std of each reward function
     save_reward_analysis: bool = False # write stats and scored completions to `analysis_dir`
     analysis_dir: str = "reward_analysis"
-    max_steps: int = 500
+    max_steps: int = 400              # GRPO steps
     batch_size: int = 16               # prompts per step
     seed: int = 0
-    warm_start_steps: int = 600        # supervised steps on the rows' reasoning + answer before GRPO (0: none)
+    warm_start_steps: int = 1500       # at most this many supervised steps on the rows' answers before GRPO (0: no warm start)
+    warm_start_until: float | None = 0.3  # stop the warm start once greedy accuracy on 128 training problems reaches this (null: all the steps)
+    warm_start_check_every: int = 50   # ... measured every this many steps
     warm_start_batch_size: int = 16
     warm_start_learning_rate: float = 3e-3
     warm_start_reasoning: bool = False # teach the rows' worked step before the answer (`3 + 4 = 7. The answer is 7.`)
@@ -175,10 +177,14 @@ class TrainingSpec:
 
     def __post_init__(self):
         _check_rewards(self)
-        for k in ("max_steps", "batch_size", "warm_start_batch_size", "keep_checkpoints", "eval_subset"):
+        for k in ("max_steps", "batch_size", "warm_start_batch_size", "warm_start_check_every", "keep_checkpoints",
+                  "eval_subset"):
             if not is_whole(getattr(self, k), 1): raise ConfigError(f"training.{k} must be >= 1, got {getattr(self, k)}")
         for k in ("save_every_n_steps", "eval_every_n_steps"):
             if not is_whole(getattr(self, k)): raise ConfigError(f"training.{k} must be >= 0 (0: off), got {getattr(self, k)}")
+        u = self.warm_start_until
+        if u is not None and not (is_number(u) and 0 < u <= 1):
+            raise ConfigError(f"training.warm_start_until must be an accuracy in (0, 1], or null to run all warm_start_steps; got {u!r}")
 
 # %% ../nbs/12_config.ipynb #05ebd5f0
 @dataclass(frozen=True)

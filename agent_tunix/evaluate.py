@@ -22,7 +22,8 @@ from .rewards import check_answer, match_format_exactly
 from .warm_start import warm_start_cached
 
 # %% auto #0
-__all__ = ['EvalResult', 'complete', 'score_completions', 'evaluate', 'evaluate_run', 'format_evaluation', 'main']
+__all__ = ['EvalResult', 'complete', 'score_completions', 'evaluate', 'warm_start_probe', 'evaluate_run', 'format_evaluation',
+           'main']
 
 # %% ../nbs/14_evaluate.ipynb #16ead0a1
 @dataclass(frozen=True)
@@ -121,6 +122,16 @@ def evaluate(model, tokenizer, rows: list[dict], # the model, its tokenizer, hel
     return EvalResult(**score_completions(rows, texts), n=len(rows), seconds=time.perf_counter() - start,
                       sample=tuple(texts[:3]), **sampled)
 
+# %% ../nbs/14_evaluate.ipynb #9f5ab17e
+def warm_start_probe(tokenizer, rows: list[dict], # the tokenizer and the training rows
+                     max_tokens: int = 32, # tokens to generate
+                     n: int = 128, # how many rows: the last `n`
+                    ): # a function of the model: its greedy accuracy on those rows
+    "The warm start's stopping check (`training.warm_start_until`): greedy accuracy on the last `n` training rows."
+    probe_rows = list(rows[-n:])
+    return lambda model: evaluate(model, tokenizer, probe_rows, EvalSpec(num_samples=0, batch_size=max(1, len(probe_rows))),
+                                  max_tokens).accuracy
+
 # %% ../nbs/14_evaluate.ipynb #0890f438
 def _weights_to_score(run: RunConfig) -> tuple: # (a weights file, 'warm_start' or 'base'; the run folder scored or None)
     "`evaluate.weights` checked before any data is loaded (GSM8K may have to download)."
@@ -155,7 +166,9 @@ def evaluate_run(run: RunConfig, # a checked configuration
     rows = loaded[1] if rows is None else rows
     mesh = make_mesh(t.fsdp, t.tp)
     model, tokenizer = load_model(run.model, mesh)
-    if warm: print(f"warm start: {warm_start_cached(run, model, tokenizer, loaded[0], mesh)}", file=sys.stderr)
+    if warm:
+        probe = warm_start_probe(tokenizer, loaded[0], run.generation.max_tokens_to_generate)
+        print(f"warm start: {warm_start_cached(run, model, tokenizer, loaded[0], mesh, probe)}", file=sys.stderr)
     if adapters: model = merge_lora(load_adapters(model, w, mesh=mesh))
     elif w not in ("warm_start", "base"): load_weights(model, Path(w).expanduser())
     ev = evaluate(model, tokenizer, rows, run.evaluate, run.generation.max_tokens_to_generate, run.generation.temperature, progress)

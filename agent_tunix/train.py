@@ -17,12 +17,11 @@ from .checkpoints import checkpoint_dir, make_run_dir, resume_step, save_weights
 from .config import ConfigError, OptimizerSpec, Progress, RunConfig, hydra_main, replace_tunix_bar
 from .core import BatchReward
 from .data import batches, load_rows
-from .evaluate import EvalResult, evaluate
+from .evaluate import EvalResult, evaluate, warm_start_probe
 from .guards import GuardedReward
 from .lora import apply_lora, export_merged, save_adapters, share_base
 from .models import load_model, make_mesh, reference_copy
 from .warm_start import warm_start_cached
-
 
 # %% auto #0
 __all__ = ['RewardFailureError', 'RewardRecorder', 'reseeding_rollout', 'read_scalars', 'make_optimizer', 'build_learner',
@@ -550,7 +549,8 @@ def _start(run: RunConfig, log: RewardRecorder, model, tokenizer, train_rows: li
     "The warm start (unless a run that trains every weight resumes: its checkpoint holds them all) and the actor and reference: LoRA on the base, or the model and a copy."
     if resumed and run.lora is None: say(f"warm start: in the checkpoint of step {resumed}")
     else:
-        status = warm_start_cached(run, model, tokenizer, train_rows, mesh)
+        probe = warm_start_probe(tokenizer, train_rows, run.generation.max_tokens_to_generate)   # when training.warm_start_until is set
+        status = warm_start_cached(run, model, tokenizer, train_rows, mesh, probe)
         if status != "off": say(f"warm start: {status}")
     if run.lora is None: return model, reference_copy(model)
     return apply_lora(model, run.lora, seed=run.training.seed, mesh=mesh), model   # the reference is the base: one copy of it

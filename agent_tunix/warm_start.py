@@ -6,7 +6,8 @@ Docs: https://agent-tunix.github.io/agent_tunix/warm_start.html.md"""
 
 # %% ../nbs/13a_warm_start.ipynb #5fe6d483
 from __future__ import annotations
-import dataclasses, hashlib, json, time
+import dataclasses, hashlib, itertools, json, time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from .config import Progress, RunConfig, replace_tunix_bar
 from .models import make_mesh
 
 # %% auto #0
-__all__ = ['warm_start_target', 'warm_start', 'warm_start_path', 'warm_start_cached']
+__all__ = ['warm_start_target', 'WarmStart', 'warm_start', 'warm_start_path', 'warm_start_cached']
 
 # %% ../nbs/13a_warm_start.ipynb #df3f1bd3
 def warm_start_target(row: dict, # a dataset row with `answer` and, optionally, `reasoning`
@@ -45,23 +46,77 @@ def _sft_batches(rows, tokenizer, batch_size: int, template: str, seed: int, rea
         yield TrainingInput(input_tokens=np.array([pad(enc[i][0], tokenizer.pad_id()) for i in idx], np.int32),
                             input_mask=np.array([pad(enc[i][1], 0) for i in idx], bool))
 
+@dataclass(frozen=True)
+class WarmStart:
+    "What a warm start did."
+    seconds: float                 # time taken
+    steps: int                     # supervised steps taken
+    accuracy: float | None = None  # the last probe's accuracy (None: never probed)
+    until: float | None = None     # the accuracy it stopped at, when asked (None: it ran all its steps)
+
+    @property
+    def reached(self) -> bool | None: return None if self.until is None or self.accuracy is None else self.accuracy >= self.until
+
+    def describe(self) -> str:
+        "The outcome in words, with what to change when the warm start stopped short of its target."
+        done = f"trained {self.steps} steps in {self.seconds:.0f} s"
+        if self.until is None: return done + ("" if self.accuracy is None else f", training accuracy {self.accuracy:.2f}")
+        if self.reached: return done + f": training accuracy {self.accuracy:.2f} reached {self.until:g}"
+        got = "never measured" if self.accuracy is None else f"{self.accuracy:.2f}"
+        return (done + f"; warning: training accuracy {got}, short of training.warm_start_until={self.until:g}. GRPO will "
+                "find few right answers to reinforce: raise training.warm_start_steps (or warm_start_learning_rate)")
+
+# %% ../nbs/13a_warm_start.ipynb #b2e4c6d8
+class _StopAt:
+    "Tunix training hooks: every `every` steps, `probe(model)`; `done` once it reaches `until`."
+    def __init__(self, probe, until, every: int, progress: Progress):
+        self.probe, self.until, self.every, self.progress, self.done, self.accuracy, self.steps = probe, until, every, progress, False, None, 0
+    def on_train_step_end(self, trainer, step, loss):
+        self.steps = step
+        if self.probe is None or step % self.every: return
+        self.accuracy = float(self.probe(trainer.model))
+        self.progress.postfix["accuracy"] = f"{self.accuracy:.2f}"
+        self.done = self.until is not None and self.accuracy >= self.until
+    def on_train_start(self, trainer): pass
+    def on_train_end(self, trainer): pass
+    def on_train_step_start(self, trainer): pass
+    def on_eval_step_start(self, trainer): pass
+    def on_eval_step_end(self, trainer, loss): pass
+
+# %% ../nbs/13a_warm_start.ipynb #a7c3e91f
 def warm_start(model, tokenizer, rows: list, # the model to train in place, its tokenizer, the training rows
                *, steps: int, batch_size: int = 16, learning_rate: float = 3e-3, template: str = "answer_is",
-               reasoning: bool = False, seed: int = 0, mesh=None) -> float: # seconds taken
-    "Supervised fine-tuning of `model` on the rows' worked answers through Tunix's `PeftTrainer`."
+               reasoning: bool = False, seed: int = 0, mesh=None,
+               probe=None, # a function of the model that returns its accuracy, measured every `check_every` steps
+               until: float | None = None, # stop once `probe` reaches this (None: train all `steps`)
+               check_every: int = 50,
+              ) -> WarmStart:
+    "Supervised fine-tuning of `model` on the rows' worked answers through Tunix's `PeftTrainer`: `steps` steps, or fewer once `probe` reaches `until`."
     import jax, optax
     from tunix.sft import peft_trainer, utils as sft_utils
+    if until is not None and probe is None:
+        raise ValueError("warm_start(until=...) needs probe=, a function of the model that returns its accuracy "
+                         "(agent_tunix.evaluate.warm_start_probe makes one); or leave until=None to train all the steps")
     def model_input(x):
         pad = x.input_tokens != tokenizer.pad_id()
         return dict(input_tokens=x.input_tokens, input_mask=x.input_mask, positions=sft_utils.build_positions_from_mask(pad),
                     attention_mask=sft_utils.make_causal_attn_mask(pad))
-    schedule = optax.warmup_cosine_decay_schedule(0.0, learning_rate, min(50, steps // 5), steps)
+    ramp = min(50, steps // 5)
+    schedule = (optax.warmup_cosine_decay_schedule(0.0, learning_rate, ramp, steps) if until is None else   # a run that may stop
+                optax.join_schedules([optax.linear_schedule(0.0, learning_rate, max(1, ramp)),            # early has no end to
+                                      optax.constant_schedule(learning_rate)], [max(1, ramp)]))              # decay towards
     config = peft_trainer.TrainingConfig(eval_every_n_steps=steps + 1, max_steps=steps, pbar_description="Warm start")
     trainer = peft_trainer.PeftTrainer(model, optax.adamw(schedule), config).with_gen_model_input_fn(model_input)
-    replace_tunix_bar(trainer, Progress(steps, "warm start"))   # our display (a bar, or lines in a log) instead of Tunix's bar
+    progress = Progress(steps, "warm start")
+    replace_tunix_bar(trainer, progress)   # our display (a bar, or lines in a log) instead of Tunix's bar
+    stop = _StopAt(probe, until, check_every, progress)
+    trainer.with_training_hooks(stop)
+    batches = itertools.takewhile(lambda _: not stop.done, _sft_batches(rows, tokenizer, batch_size, template, seed, reasoning))
     start = time.perf_counter()
-    with jax.set_mesh(mesh or make_mesh()): trainer.train(_sft_batches(rows, tokenizer, batch_size, template, seed, reasoning))
-    return time.perf_counter() - start
+    with jax.set_mesh(mesh or make_mesh()): trainer.train(batches)   # Tunix stops when the batches end
+    progress.close()
+    if probe is not None and (stop.accuracy is None or stop.steps % check_every): stop.accuracy = float(probe(model))   # the final state
+    return WarmStart(time.perf_counter() - start, stop.steps, stop.accuracy, until)
 
 # %% ../nbs/13a_warm_start.ipynb #d21536c0
 def _rows_digest(rows: list) -> str:
@@ -77,11 +132,14 @@ def warm_start_path(run: RunConfig, # the run: its model, template and warm-star
     t = run.training
     if not t.warm_start_cache: return None
     model = {k: v for k, v in dataclasses.asdict(run.model).items() if k != "name"}
+    stop = None if t.warm_start_until is None else [t.warm_start_until, t.warm_start_check_every, run.generation.max_tokens_to_generate]
     key = json.dumps([model, _rows_digest(rows), run.data.template, t.warm_start_steps, t.warm_start_batch_size,
-                      t.warm_start_learning_rate, t.warm_start_reasoning, t.seed, 2], sort_keys=True, default=str)
+                      t.warm_start_learning_rate, t.warm_start_reasoning, t.seed, stop, 3], sort_keys=True, default=str)
     return Path(t.warm_start_cache).expanduser() / f"{run.model.name}-{hashlib.sha256(key.encode()).hexdigest()[:16]}.npz"
 
-def warm_start_cached(run: RunConfig, model, tokenizer, rows: list, mesh=None) -> str: # "off", "cached" or "trained in N s"
+def warm_start_cached(run: RunConfig, model, tokenizer, rows: list, mesh=None,
+                      probe=None, # the stopping check when `training.warm_start_until` is set (see `warm_start`)
+                     ) -> str: # "off", "cached (...)" or what the training did
     "The warm start `run` asks for: loaded from the cache when it exists, else trained (and cached)."
     t = run.training
     if t.warm_start_steps <= 0: return "off"
@@ -89,8 +147,8 @@ def warm_start_cached(run: RunConfig, model, tokenizer, rows: list, mesh=None) -
     if path is not None and path.exists():
         load_weights(model, path)
         return f"cached ({path})"
-    secs = warm_start(model, tokenizer, rows, steps=t.warm_start_steps, batch_size=t.warm_start_batch_size,
-                      learning_rate=t.warm_start_learning_rate, template=run.data.template,
-                      reasoning=t.warm_start_reasoning, seed=t.seed, mesh=mesh)
+    ws = warm_start(model, tokenizer, rows, steps=t.warm_start_steps, batch_size=t.warm_start_batch_size,
+                    learning_rate=t.warm_start_learning_rate, template=run.data.template, reasoning=t.warm_start_reasoning,
+                    seed=t.seed, mesh=mesh, probe=probe, until=t.warm_start_until, check_every=t.warm_start_check_every)
     if path is not None: save_weights(model, path)
-    return f"trained in {secs:.0f} s"
+    return ws.describe()

@@ -37,7 +37,7 @@ _MARK = "default_run result: "   # the child's figures, on a stdout line of thei
 
 # The defaults the docs state, as `group.key`: printed with the figures (the training guide's table is this list).
 DOCUMENTED = ["model.num_layers", "model.embed_dim", "model.hidden_dim", "model.mlp_init", "data.num_train", "data.num_eval",
-              "data.ops", "data.max_operand", "training.warm_start_steps", "training.warm_start_learning_rate",
+              "data.ops", "data.max_operand", "training.warm_start_steps", "training.warm_start_until", "training.warm_start_learning_rate",
               "training.warm_start_reasoning", "training.max_steps", "training.batch_size", "grpo.num_generations",
               "grpo.beta", "generation.temperature", "generation.max_tokens_to_generate", "optimizer.learning_rate",
               "evaluate.num_samples", "training.reward_function"]
@@ -61,12 +61,12 @@ def _child(seed: int, cache: str, overrides: list) -> dict:
     total = time.perf_counter() - start
     ev, s = log.evaluations, log.summary("train")
     b, a = ev["before"], ev["after"]
-    ws = re.search(r"warm start: trained in (\d+) s", Tee.text)
+    ws = re.search(r"warm start: trained (\d+) steps in (\d+) s", Tee.text)
     cpu = resource.getrusage(resource.RUSAGE_SELF)
     return {"seed": seed, "greedy": [b.accuracy, a.accuracy], "sampled": [b.sampled_accuracy, a.sampled_accuracy],
             "pass_at_k": [b.pass_at_k, a.pass_at_k], "k": a.k, "format": [b.format_rate, a.format_rate], "n": a.n,
             "reward": [s.get("first_tenth"), s.get("last_tenth")], "steps": s.get("steps"),
-            "warm_start_s": int(ws[1]) if ws else None, "grpo_s": ev.get("grpo_seconds"), "total_s": total,
+            "warm_start_steps": int(ws[1]) if ws else None, "warm_start_s": int(ws[2]) if ws else None, "grpo_s": ev.get("grpo_seconds"), "total_s": total,
             "cpu_s": cpu.ru_utime + cpu.ru_stime, "sample": list(a.sample[:2])}
 
 
@@ -121,6 +121,11 @@ def _run_seeds(seeds: list, jobs: int, overrides: list, keep_logs: Path | None) 
     return sorted(results, key=lambda r: r["seed"])
 
 
+def _warm(r: dict) -> str:
+    "The warm start's steps and seconds (trained, not cached: each seed starts from an empty cache)."
+    return "—" if r.get("warm_start_s") is None else f"{r['warm_start_steps']} steps, {r['warm_start_s']} s"
+
+
 def _pair(xs, fmt="{:.3f}") -> str:
     return " → ".join("—" if x is None else fmt.format(x) for x in xs)
 
@@ -130,11 +135,11 @@ def report(results: list, defaults: dict, load: list, jobs: int, overrides: list
     lines = ["Defaults" + (f" with overrides {' '.join(overrides)}" if overrides else "") + ":", "",
              "| key | value |", "|---|---|", *(f"| `{k}` | `{json.dumps(v)}` |" for k, v in defaults.items()), ""]
     k = results[0]["k"] if results else None
-    lines += [f"| seed | greedy accuracy | sampled accuracy ({k} each) | pass@{k} | format | mean total reward | warm start s | GRPO s | total s | cpu s |",
+    lines += [f"| seed | greedy accuracy | sampled accuracy ({k} each) | pass@{k} | format | mean total reward | warm start | GRPO s | total s | cpu s |",
               "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         lines.append(f"| {r['seed']} | {_pair(r['greedy'])} | {_pair(r['sampled'])} | {_pair(r['pass_at_k'])} | {_pair(r['format'])} "
-                     f"| {_pair(r['reward'])} | {r['warm_start_s'] if r['warm_start_s'] is not None else '—'} | {r['grpo_s']:.0f} "
+                     f"| {_pair(r['reward'])} | {_warm(r)} | {r['grpo_s']:.0f} "
                      f"| {r['total_s']:.0f} | {r['cpu_s']:.0f} |")
     if not results: return "\n".join(lines + ["(no seed finished)"])
     rise = [r["greedy"][1] - r["greedy"][0] for r in results]

@@ -81,3 +81,22 @@ def test_the_guide_shows_the_bench_output_for_three_seeds(guide):
     assert "bench/default_run.py" in section
     rows = re.findall(r"^\| ([012]) \| \d\.\d{3} → \d\.\d{3} \|", section, re.M)
     assert rows[:3] == ["0", "1", "2"], "the guide should show bench/default_run.py's table for seeds 0, 1 and 2"
+
+
+_PAIR = r"\d\.\d{3} → \d\.\d{3}"
+_GUIDE_ROW = re.compile(rf"^\| ([012]) \| ({_PAIR}) \| ({_PAIR}) \| ({_PAIR}) \| [^|\n]+ \| [^|\n]+ \| [^|\n]+ \| \d+ \| \d+ \| (\d+) \|$", re.M)
+_README_ROW = re.compile(rf"^\| ([012]) \| ({_PAIR}) \| ({_PAIR}) \| ({_PAIR}) \| (\d+) \|$", re.M)
+
+
+def test_the_readme_shows_the_guides_figures_for_the_default_run(guide):
+    "README's table (seed, greedy, sampled, pass@k, cpu s) is the guide's bench table, cut to those columns."
+    bench = _GUIDE_ROW.findall(guide[guide.index("### What it learns"):])
+    readme = _README_ROW.findall((ROOT / "README.md").read_text())
+    assert [r[0] for r in bench] == ["0", "1", "2"], bench
+    assert readme == bench
+
+
+def test_a_stale_readme_figure_is_caught():
+    row = "| 0 | 0.305 → 0.602 | 0.257 → 0.476 | 0.758 → 0.812 | 1.000 → 1.000 | 1.336 → 1.560 | 551 steps, 134 s | 910 | 1079 | 477 |"
+    assert _GUIDE_ROW.findall(row) == [("0", "0.305 → 0.602", "0.257 → 0.476", "0.758 → 0.812", "477")]
+    assert _README_ROW.findall("| 0 | 0.305 → 0.611 | 0.257 → 0.476 | 0.758 → 0.812 | 477 |") != _GUIDE_ROW.findall(row)
