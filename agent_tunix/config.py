@@ -360,7 +360,7 @@ def hydra_main(task, # called with the checked `RunConfig`
         print(help_text(_program(prog), about, common, examples), flush=True); return
     stops = tuple((stops or {}).items())
     def run_task(cfg):
-        for name in ("absl", "jax"): logging.getLogger(name).setLevel(logging.WARNING)  # Hydra sets the root logger to INFO; Tunix logs every step
+        for name in ("absl", "jax"): logging.getLogger(name).setLevel(logging.WARNING)  # Tunix logs every step at INFO: quiet even where the host set the root logger to INFO
         try: task(validate_config(cfg))
         except ConfigError as e: _stop(f"config error: {e}", 2)
         except KeyboardInterrupt as e: _stop(str(e) or "interrupted (Ctrl-C)", getattr(e, "exit_code", 130))
